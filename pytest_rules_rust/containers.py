@@ -1,0 +1,369 @@
+"""Run commands in containers on the Docker SDK, and never leave one behind.
+
+The engine is a value detected once per process (:func:`detect_engine`); a command is a
+:class:`RunSpec`; the outcome is an :class:`ExecResult` whose output lives in a log file.
+Every container, network and volume the harness creates carries :data:`LABEL_SESSION` and
+:data:`LABEL_PID`, is removed on success, failure, timeout, ``KeyboardInterrupt`` and SIGTERM,
+and whatever a killed process left is removed by :func:`sweep_leftovers` at the next start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from .errors import EngineError, ImageError
+from .platforms import Platform
+
+LABEL_SESSION = "pytest-rules-rust.session"
+LABEL_PID = "pytest-rules-rust.pid"
+
+#: One id per process: every resource this process creates carries it.
+SESSION_ID = os.environ.get("PYTEST_RULES_RUST_SESSION") or uuid.uuid4().hex[:12]
+
+_ENGINE_FIX = (
+    "start a Docker daemon: run scripts/provision.sh (as root), or `dockerd --iptables=false &`; "
+    "or point DOCKER_HOST (or `docker context use`) at a running engine"
+)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The Docker engine this run talks to, detected once.
+
+    ``remote`` is True when the daemon is reached over TCP/SSH: bind mounts of host paths then do
+    not see this machine's files.
+    """
+
+    base_url: str
+    version: str
+    api_version: str
+    arch: str  # Docker's vocabulary: amd64, arm64
+    os: str
+    remote: bool
+    rootless: bool
+    client: docker.DockerClient = field(repr=False, compare=False, hash=False)
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.parse(f"{self.os}/{self.arch}")
+
+    def needs_emulation(self, platform: Platform) -> bool:
+        """True when containers for ``platform`` run through qemu on this engine."""
+        return platform.arch != self.platform.arch
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host path bind-mounted into the container."""
+
+    source: Path
+    target: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to run: an image for a platform, a command, mounts and environment."""
+
+    image: str
+    command: tuple[str, ...]
+    platform: Platform
+    mounts: tuple[Mount, ...] = ()
+    workdir: str = "/work"
+    env: Mapping[str, str] = field(default_factory=dict)
+    network: bool = False  # --network none unless True (a fetch phase)
+    timeout_s: float = 1800.0
+    user: str | None = None  # default: the calling user's uid:gid
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """The outcome of one container run; the output is in ``log``.
+
+    >>> r = ExecResult(rc=0, log=Path("/dev/null"), duration_s=0.1, timed_out=False)
+    >>> r.succeeded, r.failed
+    (True, False)
+    """
+
+    rc: int
+    log: Path
+    duration_s: float
+    timed_out: bool
+
+    @property
+    def succeeded(self) -> bool:
+        return self.rc == 0 and not self.timed_out
+
+    @property
+    def failed(self) -> bool:
+        return not self.succeeded
+
+    def tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the log."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def _base_url() -> str:
+    """DOCKER_HOST wins; otherwise the current docker context; otherwise the default socket."""
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    with suppress(Exception):
+        from docker.context import ContextAPI
+
+        ctx = ContextAPI.get_current_context()
+        if ctx is not None and ctx.Host:
+            return str(ctx.Host)
+    return "unix:///var/run/docker.sock"
+
+
+def detect_engine(*, refresh: bool = False) -> Engine:
+    """Find and describe the Docker engine (cached per process).
+
+    Raises :class:`EngineError` naming the fix when no daemon answers.
+    """
+    global _engine
+    with _engine_lock:
+        if _engine is not None and not refresh:
+            return _engine
+        base_url = _base_url()
+        try:
+            if os.environ.get("DOCKER_HOST"):
+                client = docker.from_env(timeout=120)
+            else:
+                client = docker.DockerClient(base_url=base_url, timeout=120)
+            version = client.version()
+            info = client.info()
+        except Exception as exc:  # the SDK raises DockerException, requests errors, FileNotFoundError
+            raise EngineError(f"no Docker daemon answers at {base_url} ({exc})", hint=_ENGINE_FIX) from exc
+        arch = Platform.parse(str(version.get("Arch", "amd64"))).arch
+        options = [str(o) for o in info.get("SecurityOptions") or []]
+        _engine = Engine(
+            base_url=base_url,
+            version=str(version.get("Version", "?")),
+            api_version=str(version.get("ApiVersion", "?")),
+            arch=arch,
+            os=str(version.get("Os", "linux")),
+            remote=not base_url.startswith(("unix://", "npipe://")),
+            rootless=any("rootless" in o for o in options),
+            client=client,
+        )
+        return _engine
+
+
+def default_user() -> str:
+    """The calling user's ``uid:gid``, so files written to mounts belong to the caller."""
+    return f"{os.getuid()}:{os.getgid()}"
+
+
+def labels() -> dict[str, str]:
+    """The labels every resource created by this process carries."""
+    return {LABEL_SESSION: SESSION_ID, LABEL_PID: str(os.getpid())}
+
+
+def image_exists(engine: Engine, image: str, platform: Platform | None = None) -> bool:
+    """True when ``image`` is present locally (and, if given, built for ``platform``)."""
+    try:
+        attrs = engine.client.images.get(image).attrs
+    except docker.errors.ImageNotFound:
+        return False
+    return platform is None or attrs.get("Architecture") == platform.arch
+
+
+def _require_image(engine: Engine, spec: RunSpec) -> None:
+    try:
+        attrs = engine.client.images.get(spec.image).attrs
+    except docker.errors.ImageNotFound:
+        raise ImageError(
+            f"image {spec.image} is not present on the Docker engine (offline mode never pulls)",
+            hint="build the local builder images: `python -m pytest_rules_rust.images` (or load the image)",
+        ) from None
+    arch = attrs.get("Architecture")
+    if arch != spec.platform.arch:
+        raise ImageError(
+            f"image {spec.image} is built for linux/{arch}, not {spec.platform}",
+            hint=f"use the image tagged for {spec.platform} (Docker would try to pull the other one)",
+        )
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While active (main thread only), SIGTERM raises ``KeyboardInterrupt`` so cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, _handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stream_logs(container: Container, log: Path, done: threading.Event) -> None:
+    with log.open("ab") as out:
+        try:
+            for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+                out.write(chunk)
+                out.flush()
+        except Exception as exc:  # the container was removed under us (timeout/interrupt)
+            out.write(f"\n[pytest-rules-rust] log stream ended: {exc}\n".encode())
+        finally:
+            done.set()
+
+
+def _remove(container: Container) -> None:
+    with suppress(docker.errors.NotFound, docker.errors.APIError):
+        container.remove(force=True)
+
+
+def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult:
+    """Run ``spec`` to completion, streaming its output to ``log``; the container is always removed.
+
+    A timeout kills the container and returns ``timed_out=True`` with ``rc=-9``.
+    """
+    engine = engine or detect_engine()
+    _require_image(engine, spec)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
+    volumes = {
+        str(m.source.resolve()): {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
+        for m in spec.mounts
+    }
+    kwargs: dict[str, Any] = {
+        "command": list(spec.command),
+        "platform": spec.platform.docker,
+        "volumes": volumes,
+        "working_dir": spec.workdir,
+        "environment": dict(spec.env),
+        "user": spec.user or default_user(),
+        "labels": labels(),
+        "detach": True,
+        "init": True,
+        "privileged": False,
+    }
+    if not spec.network:
+        kwargs["network_mode"] = "none"
+    start = time.monotonic()
+    container: Container | None = None
+    with sigterm_as_interrupt():
+        try:
+            container = engine.client.containers.create(spec.image, **kwargs)
+            done = threading.Event()
+            streamer = threading.Thread(target=_stream_logs, args=(container, log, done), daemon=True)
+            container.start()
+            streamer.start()
+            timed_out = False
+            try:
+                status = container.wait(timeout=spec.timeout_s)
+                rc = int(status.get("StatusCode", -1))
+            except Exception as exc:  # requests' ReadTimeout/ConnectionError on timeout
+                if not _is_timeout(exc):
+                    raise
+                timed_out, rc = True, -9
+                with suppress(docker.errors.APIError):
+                    container.kill()
+            done.wait(timeout=10)
+            if timed_out:
+                with log.open("a") as out:
+                    out.write(
+                        f"\n[pytest-rules-rust] timed out after {spec.timeout_s:.0f} s; container killed\n"
+                    )
+            return ExecResult(rc=rc, log=log, duration_s=time.monotonic() - start, timed_out=timed_out)
+        finally:
+            if container is not None:
+                _remove(container)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, requests.exceptions.ReadTimeout | requests.exceptions.ConnectionError)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stale(label_map: Mapping[str, str] | None) -> bool:
+    """Created by a process of this machine that is gone (never one of this session)."""
+    lab = label_map or {}
+    if lab.get(LABEL_SESSION) == SESSION_ID and lab.get(LABEL_PID) == str(os.getpid()):
+        return False
+    try:
+        pid = int(lab.get(LABEL_PID, ""))
+    except ValueError:
+        return True
+    return not _pid_alive(pid)
+
+
+def sweep_leftovers(engine: Engine | None = None) -> int:
+    """Remove labelled containers, networks and volumes whose creating process is dead.
+
+    Returns how many resources were removed. Safe to run while other sessions are active: their
+    resources carry live pids and are left alone. (On a remote engine the pid check refers to this
+    machine's processes; resources from other machines are only removed when their pid is dead here.)
+    """
+    engine = engine or detect_engine()
+    client = engine.client
+    removed = 0
+    flt: dict[str, str | list[str] | bool] = {"label": LABEL_PID}
+    for c in client.containers.list(all=True, filters=flt):
+        if _stale(c.labels):
+            _remove(c)
+            removed += 1
+    for n in client.networks.list(filters=flt):
+        if _stale(n.attrs.get("Labels")):
+            with suppress(docker.errors.NotFound, docker.errors.APIError):
+                n.remove()
+                removed += 1
+    for v in client.volumes.list(filters=flt):
+        if _stale(v.attrs.get("Labels")):
+            with suppress(docker.errors.NotFound, docker.errors.APIError):
+                v.remove(force=True)
+                removed += 1
+    return removed
+
+
+def labelled_resources(engine: Engine, *, pid: int | None = None, session: str | None = None) -> list[str]:
+    """Labelled containers/networks/volumes (optionally of one pid or session), for tests and doctor."""
+    flt: list[str] = [LABEL_PID]
+    if pid is not None:
+        flt = [f"{LABEL_PID}={pid}"]
+    if session is not None:
+        flt.append(f"{LABEL_SESSION}={session}")
+    filters: dict[str, str | list[str] | bool] = {"label": flt}
+    out = [f"container {c.name}" for c in engine.client.containers.list(all=True, filters=filters)]
+    out += [f"network {n.name}" for n in engine.client.networks.list(filters=filters)]
+    out += [f"volume {v.name}" for v in engine.client.volumes.list(filters=filters)]
+    return out
