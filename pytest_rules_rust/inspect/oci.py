@@ -334,12 +334,23 @@ def _layer_tar(data: bytes, media_type: str, where: str) -> bytes:
     )
 
 
+def _padded(raw: bytes) -> bytes:
+    """Add the block padding and end-of-archive blocks some writers omit (umoci 0.4.7 does).
+
+    Docker accepts such layers, so we do too; a member whose *data* is cut short is still an error
+    (checked against the original length in ``_entries``).
+    """
+    return raw + b"\0" * (-len(raw) % 512) + b"\0" * 1024
+
+
 def _entries(raw: bytes, where: str) -> tuple[tuple[FileEntry, ...], tuple[str, ...]]:
     entries: list[FileEntry] = []
     whiteouts: list[str] = []
     try:
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+        with tarfile.open(fileobj=io.BytesIO(_padded(raw)), mode="r:") as tar:
             for member in tar:
+                if member.isfile() and member.offset_data + member.size > len(raw):
+                    raise InspectError(f"{where}: layer tar is truncated inside {member.name}")
                 path = "/" + str(PurePosixPath("/", member.name).relative_to("/"))
                 path = "/" if path == "/." else path
                 base = PurePosixPath(path).name
@@ -392,7 +403,7 @@ def _read_from_layers(store: Store, image: PlatformImage, path: str, depth: int 
             continue
         blob = store.read_path(layer.blob_path) or b""
         raw = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+        with tarfile.open(fileobj=io.BytesIO(_padded(raw)), mode="r:") as tar:
             for member in tar:
                 if "/" + str(PurePosixPath("/", member.name).relative_to("/")) == wanted:
                     if member.islnk():
