@@ -1,11 +1,48 @@
-"""Workspace templates, typed parameters and materialisation (placeholder: see issue 2)."""
+"""Workspace templates, typed parameters and materialisation.
+
+A template is a directory with a ``rules_rust_template.toml`` manifest that is, as committed, a
+complete Bazel module and Cargo workspace for its default parameters. ``materialise()`` copies it
+and rewrites the anchored literals (``# rr:param NAME``), whole-file parameters and boolean blocks
+(``# rr:begin NAME`` … ``# rr:end NAME``), then parses every Starlark file with starlark-rust and
+every TOML file with ``tomllib`` so a broken template fails here, naming file and line.
+
+Templates are found in the extra directories given by the caller (downstream projects), then in
+the built-in ``fixture_workspaces/``; the first directory that has a name wins.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import re
+import shutil
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import starlark
+
+from .errors import WorkspaceError
+from .workspace_params import (
+    CATALOGUE,
+    Value,
+    check_combination,
+    coerce,
+    lookup,
+    starlark_literal,
+    suggest,
+    toml_literal,
+)
+
+MANIFEST = "rules_rust_template.toml"
+TEMPLATES_ENV = "PYTEST_RULES_RUST_TEMPLATES"
+_PACKAGE = Path(__file__).resolve().parent
+_ANCHOR = re.compile(r"#\s*rr:param\s+(\w+)\s*$")
+_BLOCK = re.compile(r"^\s*#\s*rr:(begin|end)\s+(\w+)\s*$")
+_LITERAL = re.compile(r"""^(\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\]|True|False|true|false|-?\d+)(\s*[,)]*\s*)$""")
+_STARLARK_NAMES = ("MODULE.bazel", "BUILD", "BUILD.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod")
+_SKIP_DIRS = {".git", "target", "node_modules", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -16,3 +53,352 @@ class Workspace:
     root: Path
     params: Mapping[str, Any] = field(default_factory=dict)
     template: Path | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template directory and what its manifest says about it."""
+
+    name: str
+    root: Path
+    description: str
+    parameters: tuple[str, ...]
+    defaults: Mapping[str, Value]  # the effective default of every accepted parameter
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+    cargo_binaries: tuple[str, ...] = ()
+    cargo_libcs: tuple[str, ...] = ("gnu",)
+    cargo_features: tuple[str, ...] = ()
+    bazel_targets: tuple[str, ...] = ()
+
+
+def is_starlark(path: Path) -> bool:
+    return path.name in _STARLARK_NAMES or path.suffix in (".bzl", ".star")
+
+
+def builtin_template_dirs() -> list[Path]:
+    """Where the shipped templates live: ``$PYTEST_RULES_RUST_TEMPLATES``, the installed package's
+    ``data/fixture_workspaces``, or ``fixture_workspaces/`` next to the package in a source checkout."""
+    candidates = [Path(p) for p in os.environ.get(TEMPLATES_ENV, "").split(os.pathsep) if p]
+    candidates += [_PACKAGE / "data" / "fixture_workspaces", _PACKAGE.parent / "fixture_workspaces"]
+    return [c for c in candidates if c.is_dir()]
+
+
+def _table(data: dict[str, Any], key: str, manifest: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise WorkspaceError(f"{manifest}: [{key}] must be a table")
+    return value
+
+
+def _strings(value: object, what: str, manifest: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise WorkspaceError(f"{manifest}: {what} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def load_template(root: Path) -> Template:
+    """Read and check ``root/rules_rust_template.toml`` (unknown parameters, bad defaults)."""
+    manifest = root / MANIFEST
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{manifest}: not valid TOML: {exc}", hint="fix the manifest") from exc
+    where = f"the manifest {manifest}"
+    params = _strings(data.get("parameters", []), "parameters", manifest)
+    for name in params:
+        lookup(name, where=where)
+    defaults: dict[str, Value] = {name: CATALOGUE[name].default for name in params}
+    for name, value in _table(data, "defaults", manifest).items():
+        lookup(name, params, where=where)
+        defaults[name] = coerce(name, value)
+    labels: dict[str, dict[str, str]] = {}
+    for name, mapping in _table(data, "labels", manifest).items():
+        lookup(name, params, where=where)
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise WorkspaceError(f"{manifest}: [labels.{name}] must map values to label strings")
+        labels[name] = dict(mapping)
+    files = {str(k): str(v) for k, v in _table(data, "files", manifest).items()}
+    for name in files.values():
+        lookup(name, params, where=where)
+    cargo = _table(data, "cargo", manifest)
+    bazel = _table(data, "bazel", manifest)
+    return Template(
+        name=root.name,
+        root=root.resolve(),
+        description=str(data.get("description", "")),
+        parameters=params,
+        defaults=defaults,
+        labels=labels,
+        files=files,
+        cargo_binaries=_strings(cargo.get("binaries", []), "[cargo] binaries", manifest),
+        cargo_libcs=_strings(cargo.get("libcs", ["gnu"]), "[cargo] libcs", manifest),
+        cargo_features=_strings(cargo.get("features", []), "[cargo] features", manifest),
+        bazel_targets=_strings(bazel.get("targets", []), "[bazel] targets", manifest),
+    )
+
+
+def list_templates(extra_dirs: Sequence[Path | str] = ()) -> list[Template]:
+    """Every template in ``extra_dirs`` then the built-in directories, sorted by name; earlier wins."""
+    found: dict[str, Template] = {}
+    for base in [Path(d) for d in extra_dirs] + builtin_template_dirs():
+        if not base.is_dir():
+            raise WorkspaceError(
+                f"template directory {base} does not exist", hint="check --rr-template-dir / rr_template_dir"
+            )
+        for child in sorted(base.iterdir()):
+            if (child / MANIFEST).is_file() and child.name not in found:
+                found[child.name] = load_template(child)
+    return sorted(found.values(), key=lambda t: t.name)
+
+
+def find_template(name: str, extra_dirs: Sequence[Path | str] = ()) -> Template:
+    """The template called ``name``; an unknown name lists the known ones."""
+    templates = {t.name: t for t in list_templates(extra_dirs)}
+    if name not in templates:
+        raise WorkspaceError(
+            f"unknown workspace {name!r}{suggest(name, templates)}",
+            hint=f"known workspaces: {', '.join(templates) or 'none'}; or pass a workspace directory's path",
+        )
+    return templates[name]
+
+
+def resolve_params(
+    template: Template,
+    *,
+    call: Mapping[str, object] | None = None,
+    session: Mapping[str, object] | None = None,
+) -> dict[str, Value]:
+    """The parameter values for one materialisation: per-call > session (CLI > ini) > defaults.
+
+    Per-call names must be parameters of this template. Session names (``--rr-set``, ini) must be
+    known parameters, but apply only to the templates that take them.
+    """
+    where = f"workspace {template.name!r}"
+    values: dict[str, Value] = dict(template.defaults)
+    for name, value in (session or {}).items():
+        lookup(name, where="any workspace")
+        checked = coerce(name, value)
+        if name in template.parameters:
+            values[name] = checked
+    for name, value in (call or {}).items():
+        lookup(name, template.parameters, where=where)
+        values[name] = coerce(name, value)
+    check_combination(values)
+    return values
+
+
+def _copy_tree(source: Path, dest: Path) -> None:
+    if dest.exists() and any(dest.iterdir()):
+        raise WorkspaceError(
+            f"destination {dest} is not empty", hint="materialise into a new or empty directory"
+        )
+    dest.mkdir(parents=True, exist_ok=True)
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in _SKIP_DIRS or n.startswith("bazel-")}
+
+    shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
+
+
+def _blocks(
+    lines: list[str], values: Mapping[str, Value], defaults: Mapping[str, Value], rel: str
+) -> list[str]:
+    out: list[str] = []
+    open_block: tuple[str, int] | None = None
+    for number, line in enumerate(lines, 1):
+        marker = _BLOCK.match(line)
+        if marker:
+            kind, name = marker.groups()
+            if kind == "begin":
+                if open_block:
+                    raise WorkspaceError(f"{rel}:{number}: rr:begin {name} inside rr:begin {open_block[0]}")
+                if name not in values or not isinstance(values[name], bool):
+                    raise WorkspaceError(
+                        f"{rel}:{number}: rr:begin {name} names no boolean parameter of this template"
+                    )
+                open_block = (name, number)
+            elif open_block is None or open_block[0] != name:
+                raise WorkspaceError(f"{rel}:{number}: rr:end {name} without a matching rr:begin {name}")
+            else:
+                open_block = None
+            out.append(line)
+            continue
+        if open_block is None or values[open_block[0]] == defaults[open_block[0]]:
+            out.append(line)
+        elif values[open_block[0]]:  # committed commented out, now enabled
+            stripped = line.lstrip()
+            if stripped and not stripped.startswith("#"):
+                raise WorkspaceError(
+                    f"{rel}:{number}: line in disabled block {open_block[0]} is not commented out"
+                )
+            indent = line[: len(line) - len(stripped)]
+            body = stripped[1:]
+            out.append(indent + (body[1:] if body.startswith(" ") else body))
+        else:
+            out.append("# " + line if line.strip() else line)
+    if open_block:
+        raise WorkspaceError(f"{rel}:{open_block[1]}: rr:begin {open_block[0]} is never closed")
+    return out
+
+
+def _render_value(template: Template, name: str, value: Value) -> Value:
+    mapping = template.labels.get(name)
+    if not mapping:
+        return value
+    items = value if isinstance(value, list) else [value]
+    missing = [v for v in items if isinstance(v, str) and v not in mapping]
+    if missing:
+        raise WorkspaceError(
+            f"parameter {name!r}: workspace {template.name!r} has no label for {', '.join(missing)}",
+            hint=f"valid values here: {', '.join(mapping)}",
+        )
+    labels = [mapping[str(v)] for v in items]
+    return labels if isinstance(value, list) else labels[0]
+
+
+def render_text(text: str, rel: str, template: Template, values: Mapping[str, Value]) -> str:
+    """Apply boolean blocks and anchored literals to one file's text."""
+    if "rr:" not in text:
+        return text
+    lines = _blocks(text.split("\n"), values, template.defaults, rel)
+    literal = toml_literal if rel.endswith(".toml") else starlark_literal
+    for index, line in enumerate(lines):
+        anchor = _ANCHOR.search(line)
+        if not anchor:
+            continue
+        name, number = anchor.group(1), index + 1
+        if name not in values:
+            raise WorkspaceError(f"{rel}:{number}: rr:param {name} is not a parameter of this template")
+        if not (rel.endswith(".toml") or is_starlark(Path(rel))):
+            raise WorkspaceError(f"{rel}:{number}: rr:param is only supported in Starlark and TOML files")
+        code = line[: anchor.start()]
+        eq = code.rfind("=")
+        found = _LITERAL.match(code[eq + 1 :]) if eq >= 0 else None
+        if not found:
+            raise WorkspaceError(
+                f"{rel}:{number}: rr:param {name}: no literal after the last '=' on the line",
+                hint='write e.g. version = "1.0"  # rr:param NAME',
+            )
+        rendered = literal(_render_value(template, name, values[name]))
+        lines[index] = code[: eq + 1] + found.group(1) + rendered + found.group(3) + line[anchor.start() :]
+    return "\n".join(lines)
+
+
+def check_syntax(root: Path) -> None:
+    """Parse every Starlark file with starlark-rust and every TOML file; name file and line on error."""
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or any(part in _SKIP_DIRS for part in path.relative_to(root).parts):
+            continue
+        rel = path.relative_to(root).as_posix()
+        if is_starlark(path):
+            try:
+                starlark.parse(rel, path.read_text(encoding="utf-8"))
+            except starlark.StarlarkError as exc:
+                raise WorkspaceError(
+                    f"{rel}: Starlark syntax error after rendering: {str(exc).strip()}",
+                    hint="the template is broken: fix it in the template directory",
+                    paths={"workspace": root},
+                ) from exc
+        elif path.suffix == ".toml" or path.name == "Cargo.lock":
+            try:
+                tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise WorkspaceError(
+                    f"{rel}: TOML error after rendering: {exc}",
+                    hint="the template is broken: fix it in the template directory",
+                    paths={"workspace": root},
+                ) from exc
+
+
+def render_tree(root: Path, template: Template, values: Mapping[str, Value]) -> None:
+    """Rewrite the files of a copied template in place for ``values``."""
+    for rel, name in template.files.items():
+        target = root / rel
+        target.write_text(f"{values[name]}\n", encoding="utf-8")
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.is_symlink() or path.name == MANIFEST:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        rel = path.relative_to(root).as_posix()
+        rendered = render_text(text, rel, template, values)
+        if rendered != text:
+            path.write_text(rendered, encoding="utf-8")
+    check_syntax(root)
+
+
+def materialise(
+    name_or_path: str | Path,
+    dest: Path,
+    params: Mapping[str, object] | None = None,
+    extra_dirs: Sequence[Path | str] = (),
+    *,
+    session_params: Mapping[str, object] | None = None,
+) -> Workspace:
+    """Copy a template (by name, or a template directory) to ``dest`` and apply ``params``.
+
+    A path to a directory without a manifest is a user's own workspace: it is copied as it is
+    and takes no parameters. ``session_params`` (from ``--rr-set``/ini) apply to templates that
+    take them and are ignored elsewhere; ``params`` must all be parameters of the template.
+    """
+    dest = Path(dest)
+    source = Path(name_or_path)
+    is_path = (
+        isinstance(name_or_path, Path) or os.sep in str(name_or_path) or str(name_or_path).startswith(".")
+    )
+    if is_path and source.is_dir() and not (source / MANIFEST).is_file():
+        if params:
+            raise WorkspaceError(
+                f"workspace {source} has no {MANIFEST}, so it takes no parameters (got {', '.join(params)})",
+                hint=f"add a {MANIFEST} with a parameters list, or drop the parameters",
+            )
+        _copy_tree(source, dest)
+        return Workspace(
+            name=source.resolve().name, root=dest.resolve(), params={}, template=source.resolve()
+        )
+    if is_path and not source.is_dir():
+        raise WorkspaceError(
+            f"workspace directory {source} does not exist", hint="give a template name or a directory"
+        )
+    template = load_template(source) if is_path else find_template(str(name_or_path), extra_dirs)
+    values = resolve_params(template, call=params, session=session_params)
+    _copy_tree(template.root, dest)
+    render_tree(dest, template, values)
+    return Workspace(name=template.name, root=dest.resolve(), params=values, template=template.root)
+
+
+class WorkspaceFactory:
+    """Materialises workspaces into fresh directories, with session-wide template dirs and parameters.
+
+    ``mktemp(basename)`` returns a new empty directory (pytest's ``tmp_path_factory.mktemp``).
+    """
+
+    def __init__(
+        self,
+        mktemp: Callable[[str], Path],
+        *,
+        template_dirs: Sequence[Path] = (),
+        session_params: Mapping[str, object] | None = None,
+    ) -> None:
+        self._mktemp = mktemp
+        self.template_dirs = tuple(template_dirs)
+        self.session_params = dict(session_params or {})
+        for name, value in self.session_params.items():  # fail at start-up, not in the first test
+            lookup(name, where="any workspace")
+            coerce(name, value)
+
+    @classmethod
+    def from_settings(cls, settings: Any, mktemp: Callable[[str], Path]) -> WorkspaceFactory:
+        """Build from anything with ``template_dirs`` and ``params`` (the plugin's ``Settings``)."""
+        return cls(mktemp, template_dirs=tuple(settings.template_dirs), session_params=dict(settings.params))
+
+    def templates(self) -> list[Template]:
+        return list_templates(self.template_dirs)
+
+    def __call__(self, name_or_path: str | Path, /, **params: object) -> Workspace:
+        label = Path(name_or_path).name or "workspace"
+        dest = self._mktemp(re.sub(r"[^A-Za-z0-9_.-]", "_", label)) / label
+        return materialise(name_or_path, dest, params, self.template_dirs, session_params=self.session_params)

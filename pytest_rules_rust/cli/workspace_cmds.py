@@ -1,14 +1,83 @@
-"""Subcommand module (placeholder until its stage lands)."""
+"""``list`` and ``materialise``: the workspace templates from the command line.
+
+    python -m pytest_rules_rust list [--json] [--template-dir DIR ...]
+    python -m pytest_rules_rust materialise NAME DEST [--set KEY=VALUE ...] [--template-dir DIR ...]
+
+``--set`` values are read like ini values: lists comma-separated, booleans ``true``/``false``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
+
+from ..errors import UsageError
+from ..workspace_params import render_plain
+from ..workspaces import list_templates, materialise
 
 
 def register(sub: Any) -> None:
-    del sub
+    listing = sub.add_parser("list", help="list the workspace templates and their parameters")
+    listing.add_argument("--json", action="store_true", help="print a JSON list of {name, parameters}")
+    _template_dir_arg(listing)
+    listing.set_defaults(handler=run_list)
+
+    mat = sub.add_parser("materialise", help="copy a workspace template to DEST with parameters applied")
+    mat.add_argument("name", metavar="NAME", help="template name (see `list`) or a workspace directory")
+    mat.add_argument("dest", metavar="DEST", type=Path, help="new or empty destination directory")
+    mat.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a parameter (repeatable); lists comma-separated, booleans true/false",
+    )
+    _template_dir_arg(mat)
+    mat.set_defaults(handler=run_materialise)
 
 
-def _unused(args: argparse.Namespace) -> int:
+def _template_dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--template-dir",
+        dest="template_dirs",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="extra directory of workspace templates (repeatable; searched before the built-in ones)",
+    )
+
+
+def run_list(args: argparse.Namespace) -> int:
+    templates = list_templates(args.template_dirs)
+    if args.json:
+        print(json.dumps([{"name": t.name, "parameters": dict(t.defaults)} for t in templates], indent=2))
+        return 0
+    for t in templates:
+        print(f"{t.name}: {t.description}")
+        for name, value in t.defaults.items():
+            print(f"    {name} = {render_plain(value)}")
+    return 0
+
+
+def parse_sets(items: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings to a dict; a malformed or repeated key is a usage error naming it."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--set {item!r} is not KEY=VALUE", hint="e.g. --set rust_edition=2024")
+        if key in out:
+            raise UsageError(f"--set {key} is given twice", hint="give each parameter once")
+        out[key] = value.strip()
+    return out
+
+
+def run_materialise(args: argparse.Namespace) -> int:
+    workspace = materialise(args.name, args.dest, parse_sets(args.assignments), args.template_dirs)
+    print(workspace.root)
     return 0
