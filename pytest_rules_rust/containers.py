@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,3 +367,39 @@ def labelled_resources(engine: Engine, *, pid: int | None = None, session: str |
     out += [f"network {n.name}" for n in engine.client.networks.list(filters=filters)]
     out += [f"volume {v.name}" for v in engine.client.volumes.list(filters=filters)]
     return out
+
+
+class ContainerRunner:
+    """Runs commands in images for platforms, writing one numbered log per run under ``log_dir``.
+
+    ``image_for(platform)`` supplies the default image (the builder image, usually).
+    """
+
+    def __init__(
+        self, engine: Engine, log_dir: Path, image_for: Callable[[Platform], str] | None = None
+    ) -> None:
+        self.engine = engine
+        self.log_dir = log_dir
+        self.image_for = image_for
+        self._count = 0
+
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        platform: Platform | str = "linux/amd64",
+        image: str | None = None,
+        mounts: Sequence[Mount] = (),
+        log: Path | None = None,
+        **options: Any,
+    ) -> ExecResult:
+        """Run ``command``; ``options`` are other :class:`RunSpec` fields (env, network, timeout_s)."""
+        plat = platform if isinstance(platform, Platform) else Platform.parse(platform)
+        if image is None:
+            if self.image_for is None:
+                raise ImageError("no image given and no default image", hint="pass image=...")
+            image = self.image_for(plat)
+        self._count += 1
+        log = log or self.log_dir / f"run-{self._count:03d}-{plat.arch}.log"
+        spec = RunSpec(image=image, command=tuple(command), platform=plat, mounts=tuple(mounts), **options)
+        return run(spec, log, engine=self.engine)

@@ -1,0 +1,97 @@
+"""Fixtures for the container layer: the engine, builder images, a runner and qemu emulation.
+
+Thin wrappers over :mod:`pytest_rules_rust.containers`, :mod:`~pytest_rules_rust.images` and
+:mod:`~pytest_rules_rust.emulation`; everything they do also works without pytest.
+Settings used (``rules_rust_settings``): ``--rr-image-source`` (local|public), ``--rr-cargo-image``,
+``--rr-bazel-image``; the cache is ``rules_rust_cache`` (``--rr-cache-dir``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from .cache import Cache
+from .containers import ContainerRunner, Engine, detect_engine, sweep_leftovers
+from .emulation import EmulationStatus, emulation_status
+from .errors import EngineError
+from .images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
+from .platforms import Platform
+from .settings import Settings
+
+BuilderImage = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Engine]:
+    """The Docker engine (``DOCKER_HOST`` / current docker context), detected once per session.
+
+    On first use it also removes containers, networks and volumes that a killed earlier run left
+    behind (labelled ``pytest-rules-rust.pid`` with a dead pid). Skips, naming the fix, when no
+    daemon answers. Override this fixture to hand the harness another engine.
+    """
+    try:
+        engine = detect_engine()
+    except EngineError as exc:
+        pytest.skip(f"needs a Docker daemon: {exc.message}; {exc.hint}")
+    sweep_leftovers(engine)
+    yield engine
+    sweep_leftovers(engine)
+
+
+@pytest.fixture(scope="session")
+def builder_image(
+    request: pytest.FixtureRequest,
+    docker_engine: Engine,
+    rules_rust_settings: Settings,
+    rules_rust_cache: Cache,
+) -> BuilderImage:
+    """Factory: ``builder_image("linux/arm64", builder="cargo") -> image reference``.
+
+    With ``--rr-image-source=local`` (the default, offline) the Debian builder image for the
+    platform is built once per machine (minutes the first time; parallel workers wait on a file
+    lock) and its tag returned. With ``public`` the public multi-arch reference must already be
+    present (offline mode never pulls). ``--rr-cargo-image`` / ``--rr-bazel-image`` force a reference.
+    """
+    settings = rules_rust_settings
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+
+    def progress(message: str) -> None:
+        if reporter is not None:
+            reporter.write_line(f"[rules_rust] {message}")
+
+    def factory(platform: Platform | str = "linux/amd64", builder: BuilderKind = "cargo") -> str:
+        plat = platform if isinstance(platform, Platform) else Platform.parse(platform)
+        forced = settings.cargo_image if builder == "cargo" else settings.bazel_image
+        if forced:
+            return require_image(forced, plat, engine=docker_engine)
+        if settings.image_source == "public":
+            return require_image(builder_image_ref(plat, "public", builder), plat, engine=docker_engine)
+        return ensure_builder_image(plat, rules_rust_cache, engine=docker_engine, progress=progress)
+
+    return factory
+
+
+@pytest.fixture
+def container_runner(
+    docker_engine: Engine, builder_image: BuilderImage, tmp_path_factory: pytest.TempPathFactory
+) -> ContainerRunner:
+    """A :class:`~pytest_rules_rust.containers.ContainerRunner`: ``.run(["uname", "-m"], platform="linux/arm64")``.
+
+    Runs in the builder image for the platform unless ``image=`` is given; no network unless
+    ``network=True``; as the calling uid:gid; one log file per run (``result.log``); the container
+    is removed whatever happens.
+    """
+    return ContainerRunner(docker_engine, tmp_path_factory.mktemp("container-logs"), builder_image)
+
+
+@pytest.fixture(scope="session")
+def arm64_emulation() -> EmulationStatus:
+    """The working qemu-aarch64 binfmt entry; skips with the exact root commands when it is missing."""
+    status = emulation_status("aarch64")
+    if not status.ok:
+        pytest.skip(
+            f"needs qemu-aarch64 in binfmt_misc with the F flag ({status.detail}); as root: {status.fix}"
+        )
+    return status
