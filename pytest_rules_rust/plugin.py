@@ -75,11 +75,11 @@ def _sigterm_unwinds() -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     settings = metafunc.config.stash[settings_key]
-    if "rr_platform" in metafunc.fixturenames:
-        metafunc.parametrize("rr_platform", settings.platforms, scope="session", ids=_slug)
     if "rr_versions" in metafunc.fixturenames:
         cells = version_matrix(settings)
         metafunc.parametrize("rr_versions", cells, scope="session", ids=[_cell_id(c) for c in cells])
+    if "rr_platform" in metafunc.fixturenames:
+        metafunc.parametrize("rr_platform", settings.platforms, scope="session", ids=_slug)
 
 
 def version_matrix(settings: Settings) -> list[dict[str, object]]:

@@ -1,0 +1,77 @@
+"""The matrix report on its own: merging, rendering, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytest_rules_rust.report import MatrixEntry, MatrixReport, write_atomic
+
+
+def test_more_telling_status_wins_and_keeps_duration() -> None:
+    rep = MatrixReport()
+    rep.add(MatrixEntry("cross", "linux/arm64", "cargo", status="built", duration_s=3.0, binary_size=10))
+    rep.add(MatrixEntry("cross", "linux/arm64", "cargo", status="ran"))
+    rep.add(MatrixEntry("cross", "linux/arm64", "cargo", status="skipped", reason="later skip"))
+    (entry,) = rep.sorted()
+    assert entry.status == "ran"
+    assert entry.duration_s == 3.0
+    assert entry.binary_size == 10
+
+
+def test_failure_outranks_success() -> None:
+    rep = MatrixReport()
+    rep.add(MatrixEntry("proto", "linux/amd64", "cargo", status="ran"))
+    rep.add(MatrixEntry("proto", "linux/amd64", "cargo", status="failed", reason="build error", log="/x.log"))
+    assert rep.counts() == {"failed": 1}
+
+
+def test_libc_and_profile_are_separate_cells() -> None:
+    rep = MatrixReport()
+    rep.add(MatrixEntry("alloc_bench", "linux/amd64", "cargo", libc="gnu"))
+    rep.add(MatrixEntry("alloc_bench", "linux/amd64", "cargo", libc="musl"))
+    rep.add(MatrixEntry("alloc_bench", "linux/amd64", "cargo", libc="musl", profile="release"))
+    assert len(rep.sorted()) == 3
+
+
+def test_text_table_aligns_columns() -> None:
+    rep = MatrixReport()
+    rep.add(
+        MatrixEntry("musl_jemalloc_oci", "linux/arm64", "cargo", "musl", "release", "ran", 95.25, 3 << 20)
+    )
+    rep.add(MatrixEntry("cross", "linux/amd64", "bazel", status="skipped", reason="Bazel unavailable"))
+    lines = rep.to_text().splitlines()
+    assert lines[0].split() == [
+        "workspace",
+        "platform",
+        "builder",
+        "libc",
+        "profile",
+        "status",
+        "duration",
+        "binary",
+        "size",
+    ]
+    assert "95.2 s" in lines[2] and "3.0 MiB" in lines[2]
+    assert lines[1].index("linux/amd64") == lines[2].index("linux/arm64")
+
+
+def test_write_is_versioned_and_copies_plots(tmp_path: Path) -> None:
+    plot = tmp_path / "src" / "throughput.png"
+    plot.parent.mkdir()
+    plot.write_bytes(b"\x89PNG fake-but-irrelevant-bytes")
+    rep = MatrixReport(plots=[plot])
+    rep.add(MatrixEntry("cross", "linux/amd64", "cargo"))
+    out = tmp_path / "out"
+    rep.write(out)
+    assert json.loads((out / "matrix.json").read_text())["plots"] == ["throughput.png"]
+    assert (out / "throughput.png").read_bytes() == plot.read_bytes()
+    assert "![throughput](throughput.png)" in (out / "matrix.md").read_text()
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "a.json"
+    write_atomic(target, "one")
+    write_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
