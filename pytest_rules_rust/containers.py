@@ -241,15 +241,8 @@ def _remove(container: Container) -> None:
         container.remove(force=True)
 
 
-def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult:
-    """Run ``spec`` to completion, streaming its output to ``log``; the container is always removed.
-
-    A timeout kills the container and returns ``timed_out=True`` with ``rc=-9``.
-    """
-    engine = engine or detect_engine()
-    _require_image(engine, spec)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
+def _create_kwargs(spec: RunSpec) -> dict[str, Any]:
+    """The SDK's ``containers.create`` arguments for ``spec`` (labels, user, mounts, network)."""
     volumes = {
         str(m.source.resolve()): {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
         for m in spec.mounts
@@ -268,6 +261,36 @@ def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult
     }
     if not spec.network:
         kwargs["network_mode"] = "none"
+    return kwargs
+
+
+@contextmanager
+def running(spec: RunSpec, *, engine: Engine | None = None) -> Iterator[Container]:
+    """Start ``spec`` detached (e.g. ``sleep infinity`` for testinfra); removed on exit, whatever happens."""
+    engine = engine or detect_engine()
+    _require_image(engine, spec)
+    container: Container | None = None
+    with sigterm_as_interrupt():
+        try:
+            container = engine.client.containers.create(spec.image, **_create_kwargs(spec))
+            container.start()
+            container.reload()
+            yield container
+        finally:
+            if container is not None:
+                _remove(container)
+
+
+def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult:
+    """Run ``spec`` to completion, streaming its output to ``log``; the container is always removed.
+
+    A timeout kills the container and returns ``timed_out=True`` with ``rc=-9``.
+    """
+    engine = engine or detect_engine()
+    _require_image(engine, spec)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
+    kwargs = _create_kwargs(spec)
     start = time.monotonic()
     container: Container | None = None
     with sigterm_as_interrupt():

@@ -77,7 +77,7 @@ def builder_image(
 def container_runner(
     docker_engine: Engine, builder_image: BuilderImage, tmp_path_factory: pytest.TempPathFactory
 ) -> ContainerRunner:
-    """A :class:`~pytest_rules_rust.containers.ContainerRunner`: ``.run(["uname", "-m"], platform="linux/arm64")``.
+    """A runner: ``container_runner.run(["uname", "-m"], platform="linux/arm64") -> ExecResult``.
 
     Runs in the builder image for the platform unless ``image=`` is given; no network unless
     ``network=True``; as the calling uid:gid; one log file per run (``result.log``); the container
