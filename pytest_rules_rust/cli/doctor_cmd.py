@@ -1,14 +1,32 @@
-"""Subcommand module (placeholder until its stage lands)."""
+"""``doctor``: what is present and what is missing, with the command that fixes it."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
+
+from ..cache import Cache
+from ..doctor import diagnose, render
 
 
 def register(sub: Any) -> None:
-    del sub
+    p = sub.add_parser(
+        "doctor",
+        help="check Docker, binfmt/qemu, builder images, Bazel, buildifier and toolchains",
+        description="Exit 0 when every required part is present, 1 otherwise.",
+    )
+    p.add_argument("--bazel", action="store_true", help="also require Bazel (for --rr-builder bazel)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="cache directory to check")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.set_defaults(handler=run)
 
 
-def _unused(args: argparse.Namespace) -> int:
-    return 0
+def run(args: argparse.Namespace) -> int:
+    checks = diagnose(Cache(args.cache_dir), need_bazel=args.bazel)
+    if args.json:
+        print(json.dumps({"checks": [c.to_json() for c in checks]}, indent=2))
+    else:
+        print(render(checks))
+    return 0 if all(c.ok or not c.required for c in checks) else 1

@@ -1,0 +1,179 @@
+"""What this machine has for pytest-rules-rust, and the exact command that fixes each gap.
+
+``diagnose()`` returns plain ``Check`` values; the CLI (``python -m pytest_rules_rust doctor``) prints
+them. A check is *required* for the default (cargo) pipeline; Bazel is required only when asked for.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .cache import Cache
+from .errors import RulesRustError
+from .platforms import ALL_PLATFORMS
+
+APT = "apt-get install -y --no-install-recommends"
+NO_BAZEL = (
+    "Bazel 7.4+ is not installable here (npm has 2.1, Debian 4.2.3): install Bazelisk on a machine that "
+    "can reach its release downloads, or use --rr-image-source public (gcr.io/bazel-public/ubuntu2404)"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# (check name, commands that must exist, Debian package providing them)
+HOST_TOOLS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("gcc", ("gcc",), "build-essential"),
+    ("musl-gcc", ("musl-gcc",), "musl-tools"),
+    ("aarch64 cross gcc", ("aarch64-linux-gnu-gcc",), "gcc-aarch64-linux-gnu"),
+    ("aarch64 musl gcc", ("aarch64-linux-musl-gcc",), "musl-dev:arm64"),
+    ("protoc", ("protoc",), "protobuf-compiler"),
+    ("Debian rustc-web", ("/usr/bin/rustc",), "rustc-web"),
+    ("cargo (vendoring crates)", ("cargo",), "cargo-web"),
+    ("qemu-aarch64-static", ("qemu-aarch64-static",), "qemu-user-static"),
+    ("mmdebstrap", ("mmdebstrap",), "mmdebstrap"),
+    ("skopeo", ("skopeo",), "skopeo"),
+)
+
+
+def _version(cmd: str, *args: str) -> str:
+    try:
+        out = subprocess.run([cmd, *args], capture_output=True, text=True, timeout=20, check=False)
+    except OSError:
+        return ""
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else ""
+
+
+def check_engine() -> Check:
+    from .containers import detect_engine
+
+    try:
+        engine = detect_engine(refresh=True)
+    except RulesRustError as exc:
+        return Check("Docker engine", False, exc.message, exc.hint)
+    where = "remote" if engine.remote else "local"
+    return Check(
+        "Docker engine", True, f"{engine.version} ({where}, {engine.os}/{engine.arch}) at {engine.base_url}"
+    )
+
+
+def check_emulation(cache: Cache) -> Check:
+    from .emulation import emulation_status
+
+    st = emulation_status("aarch64", cache=cache)
+    flags = "F flag" if st.fix_binary else "no F flag"
+    state = "works" if st.works else "does not run aarch64 programs"
+    detail = f"qemu-aarch64 {'registered' if st.registered else 'not registered'}, {flags}, {state}"
+    if st.detail and not st.ok:
+        detail += f" ({st.detail})"
+    return Check("binfmt qemu-aarch64", st.ok, detail, st.fix)
+
+
+def check_images() -> list[Check]:
+    from .containers import detect_engine, image_exists
+    from .images import builder_image_ref
+
+    try:
+        engine = detect_engine()
+    except RulesRustError:
+        return [
+            Check("builder images", False, "no Docker engine to look in", "start Docker first (see above)")
+        ]
+    checks = []
+    for platform in ALL_PLATFORMS:
+        ref = builder_image_ref(platform)
+        present = image_exists(engine, ref, platform)
+        checks.append(
+            Check(
+                f"builder image {platform}",
+                present,
+                ref if present else f"{ref} not built yet (built on first use, a few minutes)",
+                "" if present else f"python -m pytest_rules_rust.images --platform {platform}",
+            )
+        )
+    return checks
+
+
+def check_tools(which: Callable[[str], str | None] = shutil.which) -> list[Check]:
+    checks = []
+    for name, commands, package in HOST_TOOLS:
+        found = [c for c in commands if (Path(c).exists() if c.startswith("/") else which(c))]
+        ok = len(found) == len(commands)
+        detail = _version(found[0], "--version") if ok else f"{', '.join(commands)} not found"
+        checks.append(Check(name, ok, detail or "present", "" if ok else f"{APT} {package}"))
+    for tool in ("buildifier", "buildozer"):
+        path = which(tool)
+        checks.append(
+            Check(
+                tool,
+                bool(path),
+                _version(tool, "--version")
+                if path
+                else "not on PATH (preflight uses it as a second opinion)",
+                "" if path else f"npm install -g @bazel/{tool}",
+                required=False,
+            )
+        )
+    return checks
+
+
+def check_bazel(required: bool, which: Callable[[str], str | None] = shutil.which) -> Check:
+    for tool in ("bazelisk", "bazel"):
+        path = which(tool)
+        if path:
+            return Check("Bazel", True, f"{path}: {_version(tool, '--version')}", required=required)
+    return Check(
+        "Bazel", False, "no bazel or bazelisk on PATH; Bazel tests skip", NO_BAZEL, required=required
+    )
+
+
+def check_cache(cache: Cache) -> Check:
+    try:
+        cache.check_writable()
+    except RulesRustError as exc:
+        return Check("cache directory", False, exc.message, exc.hint)
+    return Check("cache directory", True, str(cache.root))
+
+
+def diagnose(cache: Cache | None = None, *, need_bazel: bool = False) -> list[Check]:
+    cache = cache or Cache()
+    return [
+        check_cache(cache),
+        check_engine(),
+        check_emulation(cache),
+        *check_images(),
+        *check_tools(),
+        check_bazel(need_bazel),
+    ]
+
+
+def render(checks: list[Check]) -> str:
+    lines = []
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        mark = "ok  " if c.ok else ("MISS" if c.required else "opt ")
+        lines.append(f"{mark} {c.name.ljust(width)}  {c.detail}")
+        if not c.ok and c.fix:
+            lines.append(f"     {' ' * width}  fix: {c.fix}")
+    missing = [c for c in checks if c.required and not c.ok]
+    lines.append("")
+    lines.append(
+        "all required parts are present" if not missing else f"{len(missing)} required part(s) missing"
+    )
+    return "\n".join(lines)
