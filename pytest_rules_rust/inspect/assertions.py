@@ -1,0 +1,195 @@
+"""One-line assertions on binaries: every mismatch at once, worded Expected/Actual, with the evidence.
+
+>>> assert_binary("out/svc", arch="arm64", linkage="static", libc="musl")  # doctest: +SKIP
+>>> assert_runs("out/svc", ["--version"], expect_stdout_contains="svc")  # doctest: +SKIP
+
+Only the expectations passed are checked. A failure raises one ``AssertionError`` whose message
+is complete on its own, so it reads the same with or without pytest's assertion rewriting
+(the plugin registers this module for rewriting; the helpers hide their own frames).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..platforms import Platform
+from .elf import ALLOCATORS, LINKAGES, BinaryInfo, inspect_binary
+from .run import RunResult, run_binary
+
+_ARCH_WORDS = {"amd64": "x86_64", "arm64": "aarch64"}
+_LIBC_ALIASES = {"glibc": "glibc", "gnu": "glibc", "musl": "musl", "none": "none", "unknown": "unknown"}
+_NO_ALLOCATOR = ("system", "none", "libc")
+
+
+def assert_binary(
+    path_or_info: str | os.PathLike[str] | BinaryInfo,
+    *,
+    arch: str | None = None,
+    bits: int | None = None,
+    elf_type: str | None = None,
+    linkage: str | None = None,
+    static: bool | None = None,
+    pie: bool | None = None,
+    libc: str | None = None,
+    interpreter: str | None = None,
+    stripped: bool | None = None,
+    debug_info: bool | None = None,
+    allocator: str | None = None,
+    needed_includes: Iterable[str] = (),
+    needed_excludes: Iterable[str] = (),
+    build_id: bool | None = None,
+) -> BinaryInfo:
+    """Assert what a binary is; returns its ``BinaryInfo`` when everything matches.
+
+    ``arch`` takes ``x86_64``/``amd64``/``aarch64``/``arm64``/``linux/arm64`` or a Rust triple;
+    ``libc`` takes ``glibc`` (alias ``gnu``), ``musl`` or ``none``; ``allocator`` takes
+    ``jemalloc``, ``mimalloc``, or ``system`` (no other allocator linked); ``static=True`` accepts
+    ``static`` and ``static-pie`` linkage; ``build_id=True`` asks for a GNU build-id note.
+    """
+    __tracebackhide__ = True
+    info = path_or_info if isinstance(path_or_info, BinaryInfo) else inspect_binary(path_or_info)
+    checks: list[tuple[str, object, object, str]] = []  # name, expected, actual, evidence
+
+    def check(name: str, expected: object, actual: object, evidence: str = "") -> None:
+        checks.append((name, expected, actual, evidence))
+
+    if arch is not None:
+        check("arch", _arch_word(arch), info.machine)
+    if bits is not None:
+        check("bits", bits, info.bits)
+    if elf_type is not None:
+        check("elf_type", elf_type.upper().removeprefix("ET_"), info.elf_type)
+    if linkage is not None:
+        _choice("linkage", linkage, LINKAGES)
+        check("linkage", linkage, info.linkage, _interp_evidence(info))
+    if static is not None:
+        check("static", static, info.static, f"linkage {info.linkage}; {_interp_evidence(info)}")
+    if pie is not None:
+        check("pie", pie, info.pie, "; ".join(info.evidence_for("pie")) or f"ELF type {info.elf_type}")
+    if libc is not None:
+        wanted = _LIBC_ALIASES.get(libc.lower())
+        if wanted is None:
+            _choice("libc", libc, tuple(_LIBC_ALIASES))
+        check("libc", wanted, info.libc, "; ".join(info.evidence_for("libc")))
+    if interpreter is not None:
+        check("interpreter", interpreter, info.interpreter)
+    if stripped is not None:
+        check("stripped", stripped, info.stripped, ".symtab absent" if info.stripped else ".symtab present")
+    if debug_info is not None:
+        check("debug_info", debug_info, info.debug_info)
+    if allocator is not None:
+        _allocator_check(allocator, info, check)
+    if build_id is not None:
+        check("build_id", "present" if build_id else "absent", "present" if info.build_id else "absent")
+    actual_needed = ", ".join(info.needed) or "(none)"
+    for lib in needed_includes:
+        check("needed", f"includes {lib}", f"includes {lib}" if lib in info.needed else actual_needed)
+    for lib in needed_excludes:
+        check("needed", f"excludes {lib}", f"excludes {lib}" if lib not in info.needed else actual_needed)
+
+    failed = [c for c in checks if c[1] != c[2]]
+    if failed:
+        lines = [f"binary {info.path}: {len(failed)} of {len(checks)} expectations failed"]
+        for name, expected, actual, evidence in failed:
+            lines.append(f"  {name}: Expected: {_show(expected)}, Actual: {_show(actual)}")
+            if evidence:
+                lines.append(f"    evidence: {evidence}")
+        lines.append(f"  file: {info.summary}")
+        raise AssertionError("\n".join(lines))
+    return info
+
+
+def assert_runs(
+    path: str | os.PathLike[str],
+    args: Sequence[str] = (),
+    *,
+    expect_rc: int | None = 0,
+    expect_stdout: str | None = None,
+    expect_stdout_contains: str | None = None,
+    expect_stdout_matches: str | None = None,
+    expect_stderr_contains: str | None = None,
+    stdin: str | None = None,
+    timeout_s: float = 30.0,
+    qemu: str = "auto",
+    env: dict[str, str] | None = None,
+) -> RunResult:
+    """Run the binary (natively or through qemu) and assert its exit code and output.
+
+    ``expect_stdout`` is compared exactly; ``*_contains`` are substrings; ``expect_stdout_matches``
+    is a regular expression searched in stdout. A timeout always fails. Returns the ``RunResult``.
+    """
+    __tracebackhide__ = True
+    result = run_binary(path, args, timeout_s=timeout_s, stdin=stdin, qemu=qemu, env=env)
+    problems: list[str] = []
+    if result.timed_out:
+        problems.append(
+            f"  finished: Expected: within {timeout_s}s, Actual: killed after {result.duration_s:.1f}s"
+        )
+    if expect_rc is not None and result.rc != expect_rc and not result.timed_out:
+        problems.append(f"  exit code: Expected: {expect_rc}, Actual: {result.rc}")
+    if expect_stdout is not None and result.stdout != expect_stdout:
+        problems.append(f"  stdout: Expected: {expect_stdout!r}, Actual: {result.stdout[-2000:]!r}")
+    if expect_stdout_contains is not None and expect_stdout_contains not in result.stdout:
+        problems.append(f"  stdout contains: Expected: {expect_stdout_contains!r}, Actual: not found")
+    if expect_stdout_matches is not None and not re.search(expect_stdout_matches, result.stdout):
+        problems.append(f"  stdout matches: Expected: /{expect_stdout_matches}/, Actual: no match")
+    if expect_stderr_contains is not None and expect_stderr_contains not in result.stderr:
+        problems.append(f"  stderr contains: Expected: {expect_stderr_contains!r}, Actual: not found")
+    if problems:
+        head = f"running {Path(path)}: {len(problems)} expectation(s) failed"
+        raise AssertionError(
+            "\n".join([head, *problems, *("  " + x for x in result.describe().splitlines())])
+        )
+    return result
+
+
+def _allocator_check(allocator: str, info: BinaryInfo, check: Any) -> None:
+    name = allocator.lower()
+    if name in _NO_ALLOCATOR:
+        evidence = "; ".join(f"{a}: {e}" for a in info.allocators for e in info.evidence_for(a))
+        check(
+            "allocator",
+            "system (none of jemalloc, mimalloc)",
+            ", ".join(info.allocators) or "system",
+            evidence,
+        )
+        return
+    _choice("allocator", name, (*ALLOCATORS, *_NO_ALLOCATOR))
+    if name in info.allocators:
+        check("allocator", name, name)
+        return
+    actual = ", ".join(info.allocators) or "system (no jemalloc/mimalloc symbols, NEEDED entries or strings)"
+    evidence = "; ".join(f"{a}: {e}" for a in info.allocators for e in info.evidence_for(a))
+    if not evidence and info.stripped:
+        evidence = "stripped (no .symtab): only NEEDED entries or the allocator's strings can show it"
+    check("allocator", name, actual, evidence)
+
+
+def _arch_word(arch: str) -> str:
+    try:
+        return _ARCH_WORDS[Platform.parse(arch).arch]
+    except UsageError:
+        return arch
+
+
+def _choice(param: str, value: str, valid: Sequence[str]) -> None:
+    if value not in valid:
+        raise UsageError(
+            f"assert_binary({param}={value!r}): unknown value", hint=f"use one of {', '.join(valid)}"
+        )
+
+
+def _interp_evidence(info: BinaryInfo) -> str:
+    parts = [f"interpreter {info.interpreter}" if info.interpreter else "no PT_INTERP"]
+    parts.append(f"NEEDED {', '.join(info.needed)}" if info.needed else "no NEEDED")
+    parts.extend(info.evidence_for("pie"))
+    return "; ".join(parts)
+
+
+def _show(value: object) -> str:
+    return "None" if value is None else str(value)

@@ -1,0 +1,183 @@
+"""Run a built binary natively, or through qemu-user for a foreign architecture, with a timeout.
+
+>>> r = run_binary("out/aarch64/service", ["--version"], timeout_s=10)   # doctest: +SKIP
+>>> r.rc, r.via, r.stdout
+(0, 'binfmt', 'service 0.1.0\\n')
+
+``qemu`` chooses the route for a foreign binary: ``"auto"`` (binfmt_misc if it works, else a
+``qemu-<arch>-static`` on PATH), ``"binfmt"`` (exec the file and let the kernel's binfmt_misc
+entry start qemu), or the path of a qemu-user binary to call explicitly. Dynamic aarch64 binaries
+find ``/lib/ld-linux-aarch64.so.1`` from the host's multiarch ``libc6:arm64``; we never pass
+``-L /usr/aarch64-linux-gnu``: its ld.so mixed with the multiarch libc.so.6 hangs threaded programs.
+A binary built for the host's own CPU always runs natively, whatever ``qemu`` says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import EmulationError, InspectError
+from .elf import inspect_binary
+
+_HOST_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One finished (or killed) run. ``via`` is ``native``, ``binfmt`` or ``qemu:<path>``.
+
+    >>> RunResult(rc=0, stdout="hi\\n", stderr="", duration_s=0.01, timed_out=False, via="native").succeeded
+    True
+    """
+
+    rc: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool
+    via: str
+    command: tuple[str, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.rc == 0 and not self.timed_out
+
+    @property
+    def failed(self) -> bool:
+        return not self.succeeded
+
+    def describe(self) -> str:
+        """Multi-line account for failure messages: command, route, exit, output tails."""
+        state = f"timed out after {self.duration_s:.1f}s" if self.timed_out else f"exit code {self.rc}"
+        lines = [f"command: {' '.join(self.command)}", f"via: {self.via}, {state}, {self.duration_s:.2f}s"]
+        for name, text in (("stdout", self.stdout), ("stderr", self.stderr)):
+            tail = text[-2000:]
+            lines.append(f"{name}: {tail!r}" if tail else f"{name}: (empty)")
+        return "\n".join(lines)
+
+
+def host_machine() -> str:
+    """The host CPU in ELF words (``x86_64`` or ``aarch64``)."""
+    m = platform.machine().lower()
+    return _HOST_MACHINES.get(m, m)
+
+
+def run_binary(
+    path: str | os.PathLike[str],
+    args: Sequence[str] = (),
+    *,
+    timeout_s: float = 30.0,
+    stdin: str | None = None,
+    qemu: str = "auto",
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> RunResult:
+    """Run ``path args…`` and capture everything; a timeout kills the whole process group.
+
+    Raises ``InspectError`` for a file that is not a runnable ELF and ``EmulationError`` (with the
+    fix) when a foreign binary has no route to qemu.
+    """
+    p = Path(path).absolute()
+    info = inspect_binary(p)
+    if info.elf_type not in ("EXEC", "DYN"):
+        raise InspectError(f"{p}: an ELF {info.elf_type} file is not runnable")
+    prefix, via = _route(p, info.machine, qemu)
+    if prefix == [] and not os.access(p, os.X_OK):
+        raise InspectError(f"{p}: not executable", hint=f"chmod +x {p}")
+    command = (*prefix, str(p), *args)
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        env=env,
+        cwd=cwd,
+        start_new_session=True,  # its own process group, so a timeout also kills children
+    )
+    timed_out = False
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        out, err = proc.communicate()
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    duration = time.monotonic() - start
+    return RunResult(proc.returncode, out, err, duration, timed_out, via, command)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _route(path: Path, machine: str, qemu: str) -> tuple[list[str], str]:
+    host = host_machine()
+    if machine == host:
+        return [], "native"
+    if qemu not in ("auto", "binfmt"):
+        exe = shutil.which(qemu) or (qemu if Path(qemu).is_file() else None)
+        if exe is None:
+            raise EmulationError(
+                f"qemu={qemu!r}: no such program",
+                hint="install qemu-user-static (apt-get install -y qemu-user-static) or pass qemu='binfmt'",
+            )
+        return [exe], f"qemu:{exe}"
+    if qemu == "binfmt":
+        _require_binfmt(machine)
+        return [], "binfmt"
+    if binfmt_works(machine):
+        return [], "binfmt"
+    exe = shutil.which(f"qemu-{machine}-static") or shutil.which(f"qemu-{machine}")
+    if exe:
+        return [exe], f"qemu:{exe}"
+    _require_binfmt(machine)  # raises with the fix
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@functools.cache
+def binfmt_works(machine: str) -> bool:
+    """True when the kernel runs ``machine`` programs through binfmt_misc (checked once per process)."""
+    try:
+        _require_binfmt(machine)
+    except EmulationError:
+        return False
+    return True
+
+
+def _require_binfmt(machine: str) -> None:
+    try:
+        from .. import emulation
+    except ImportError:  # the containers helper's module is optional for plain binary runs
+        entry = BINFMT / f"qemu-{machine}"
+        if not entry.exists() or "enabled" not in entry.read_text():
+            raise EmulationError(
+                f"cannot run {machine} binaries: binfmt_misc has no enabled qemu-{machine} entry ({entry})",
+                hint="apt-get install -y qemu-user-static (registers it), or scripts/provision.sh",
+            ) from None
+        return
+    status = emulation.emulation_status(machine)
+    # The F flag matters inside containers only; a host run needs a registered, enabled, working entry.
+    if not (status.registered and status.enabled and status.works):
+        raise EmulationError(
+            f"cannot run {machine} binaries through binfmt_misc qemu-{machine}: "
+            f"{status.detail or 'not working'}",
+            hint=f"as root run: {status.fix or emulation.fix_commands(machine)}  (or scripts/provision.sh)",
+        )
