@@ -285,3 +285,45 @@ def assemble_service_image(
         for platform, binary in sorted(binaries.items())
     ]
     return write_index(out_dir, images)
+
+
+def push_index(
+    layout: Layout | Path, repository: str, tags: Sequence[str], *, tls_verify: bool = True
+) -> str:
+    """The ``oci_push`` step: copy the whole index to ``repository`` under each tag; return the pushed digest.
+
+    Digests are preserved (``--preserve-digests``), as crane does for rules_oci, so the registry's
+    index digest is the layout's and the short tag still names it.
+    """
+    import subprocess
+    import tempfile
+
+    from ..errors import EngineError
+
+    path = layout.path if isinstance(layout, Layout) else Path(layout)
+    if not tags:
+        raise UsageError("push_index needs at least one tag", hint="e.g. tags=[short_tag(layout)]")
+    pushed = ""
+    for tag in tags:
+        with tempfile.TemporaryDirectory(prefix="rr-push-") as tmp:
+            digest_file = Path(tmp) / "digest"
+            argv = [
+                "skopeo",
+                "copy",
+                "--quiet",
+                "--all",
+                "--preserve-digests",
+                f"--dest-tls-verify={str(tls_verify).lower()}",
+                "--digestfile",
+                str(digest_file),
+                f"oci:{path}",
+                f"docker://{repository}:{tag}",
+            ]
+            done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+            if done.returncode != 0:
+                raise EngineError(
+                    f"pushing {path} to {repository}:{tag} failed: {done.stderr.strip()[-400:]}",
+                    hint="is the registry running and reachable? (plain HTTP needs tls_verify=False)",
+                )
+            pushed = digest_file.read_text().strip()
+    return pushed
