@@ -1,4 +1,4 @@
-"""The oci_push step against a session-local registry (Debian docker-registry, built locally, via pytest-docker)."""
+"""The oci_push step against a session-local registry (Debian docker-registry, via pytest-docker)."""
 
 from __future__ import annotations
 
