@@ -1,14 +1,96 @@
-"""Subcommand module (placeholder until its stage lands)."""
+"""``bench``: allocator throughput (musl's malloc vs jemalloc vs mimalloc): JSON, CSV, plots, report."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+from ..bench.session import BenchRequest, run_bench_session
+from ..errors import UsageError
+
+
+def _csv(text: str, what: str, kind: type = str) -> tuple[Any, ...]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"{what} is empty", hint=f"give a comma-separated list, e.g. {what} 1,4")
+    try:
+        return tuple(kind(t) for t in items)
+    except ValueError as exc:
+        raise UsageError(f"{what}: {exc}", hint=f"give a comma-separated list of {kind.__name__}") from exc
 
 
 def register(sub: Any) -> None:
-    del sub
+    p = sub.add_parser(
+        "bench",
+        help="allocator throughput benchmarks: results.json (pytest-benchmark schema), CSV, plots, report.md",
+        description="Build the allocator benchmark (Rust, and its C twin on musl targets) for each target, "
+        "run every allocator × workload × thread count with warm-up and interleaved repeats, and write "
+        "results.json, results.csv, PNG plots and report.md into --out.",
+    )
+    p.add_argument("--quick", action="store_true", help="short runs: larson only, fewer ops and repeats")
+    p.add_argument(
+        "--target",
+        action="append",
+        default=None,
+        metavar="TRIPLE",
+        help="Rust target triple (repeatable; default x86_64-unknown-linux-musl)",
+    )
+    p.add_argument(
+        "--allocators", default="system,jemalloc,mimalloc", help="comma-separated (default: %(default)s)"
+    )
+    p.add_argument(
+        "--threads", default="1,2,4,8", help="comma-separated thread counts (default: %(default)s)"
+    )
+    p.add_argument(
+        "--workload",
+        default=None,
+        help="larson, xmalloc or baseline, comma-separated (default: all three; --quick: larson)",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=None, help="measured repeats per point (default 5; --quick 3)"
+    )
+    p.add_argument(
+        "--ops", type=int, default=None, help="allocations per thread per run (default 1e6; --quick 1e5)"
+    )
+    p.add_argument(
+        "--impl",
+        default="auto",
+        help="rust, c or rust,c; auto = the C twin on musl targets plus Rust when the cargo builder exists",
+    )
+    p.add_argument(
+        "--c-build",
+        choices=("auto", "container", "host"),
+        default="auto",
+        help="where to build the C twin (auto: the amd64 builder image when Docker answers)",
+    )
+    p.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache directory (default: the harness cache)"
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, help="directory for results.json, CSV, plots, report.md"
+    )
+    p.set_defaults(handler=run)
 
 
-def _unused(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    if args.repeats is not None and args.repeats < 1:
+        raise UsageError(f"--repeats must be at least 1, got {args.repeats}")
+    if args.ops is not None and args.ops < 1:
+        raise UsageError(f"--ops must be at least 1, got {args.ops}")
+    request = BenchRequest(
+        targets=tuple(args.target or ("x86_64-unknown-linux-musl",)),
+        allocators=_csv(args.allocators, "--allocators"),
+        threads=_csv(args.threads, "--threads", int),
+        workloads=_csv(args.workload, "--workload") if args.workload else None,
+        repeats=args.repeats,
+        ops=args.ops,
+        quick=args.quick,
+        impls=None if args.impl == "auto" else _csv(args.impl, "--impl"),
+        c_build=args.c_build,
+        cache_dir=args.cache_dir,
+    )
+    outcome = run_bench_session(request, args.out, progress=lambda line: print(line, flush=True))
+    for path in outcome.files:
+        print(f"wrote {path}")
     return 0

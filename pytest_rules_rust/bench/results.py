@@ -1,0 +1,373 @@
+"""Benchmark results as values, and their files: pytest-benchmark JSON and a mimalloc-bench CSV.
+
+A ``Sample`` is one run's JSON line; a ``BenchPoint`` is every measured repeat of one cell
+(implementation × target × workload × allocator × threads); ``BenchResults`` holds the points,
+answers ``speedup(...)`` and writes/reads ``results.json``. That file is in pytest-benchmark's
+schema (``pytest-benchmark compare results.json`` reads it): ``stats`` are per-run wall times in
+seconds as the benchmark program measured them, and ``extra_info`` carries the allocator figures.
+Our own fields (schema version, settings, raw runs) ride along so ``load()`` gives back the same
+``BenchResults``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import BenchError
+from .stats import Summary, summarize
+
+SCHEMA_VERSION = 1
+# The pytest-benchmark release whose JSON layout we write (its loader reads the "benchmarks" list).
+PYTEST_BENCHMARK_FORMAT = "5.3.1"
+EMULATED_NOTE = "emulated — compare ratios only"
+CSV_COLUMNS = (
+    "test",
+    "alloc",
+    "elapsed",
+    "rss",
+    "user",
+    "sys",
+    "threads",
+    "target",
+    "impl",
+    "repeat",
+    "ops",
+    "ops_per_s",
+    "emulated",
+)
+_SAMPLE_FIELDS = (
+    "workload",
+    "allocator",
+    "threads",
+    "ops",
+    "elapsed_s",
+    "ops_per_s",
+    "user_s",
+    "sys_s",
+    "max_rss_kib",
+    "target",
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One run of the benchmark program, as its JSON line reported it."""
+
+    workload: str
+    allocator: str
+    threads: int
+    ops: int
+    elapsed_s: float
+    ops_per_s: float
+    user_s: float
+    sys_s: float
+    max_rss_kib: int
+    target: str
+    wall_s: float = 0.0  # the harness's own clock around the process, overhead included
+
+    @classmethod
+    def from_json_line(cls, line: str, *, source: str = "benchmark output", wall_s: float = 0.0) -> Sample:
+        """Parse one JSON line; a missing field or a bad value is a ``BenchError`` naming it."""
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BenchError(
+                f"{source}: not a JSON line: {line[:200]!r} ({exc.msg})",
+                hint="the benchmark program must print exactly one JSON object per run on stdout",
+            ) from exc
+        if not isinstance(data, dict):
+            raise BenchError(f"{source}: expected a JSON object, got {line[:200]!r}")
+        missing = [name for name in _SAMPLE_FIELDS if name not in data]
+        if missing:
+            raise BenchError(
+                f"{source}: JSON line lacks {', '.join(missing)}: {line[:200]!r}",
+                hint=f"each line needs the fields {', '.join(_SAMPLE_FIELDS)}",
+            )
+        try:
+            return cls(
+                workload=str(data["workload"]),
+                allocator=str(data["allocator"]),
+                threads=int(data["threads"]),
+                ops=int(data["ops"]),
+                elapsed_s=float(data["elapsed_s"]),
+                ops_per_s=float(data["ops_per_s"]),
+                user_s=float(data["user_s"]),
+                sys_s=float(data["sys_s"]),
+                max_rss_kib=int(data["max_rss_kib"]),
+                target=str(data["target"]),
+                wall_s=float(data.get("wall_s", wall_s)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise BenchError(f"{source}: bad value in {line[:200]!r}: {exc}") from exc
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PointKey:
+    """Which cell of the matrix a point measures."""
+
+    impl: str  # "rust" or "c"
+    target: str
+    workload: str
+    allocator: str
+    threads: int
+
+    @property
+    def name(self) -> str:
+        return f"alloc_bench[{self.impl}-{self.target}-{self.workload}-{self.allocator}-{self.threads}t]"
+
+
+@dataclass(frozen=True)
+class BenchPoint:
+    """All measured repeats of one cell (warm-up runs excluded)."""
+
+    key: PointKey
+    samples: tuple[Sample, ...]
+    emulated: bool = False
+
+    @property
+    def throughput(self) -> Summary:
+        """Operations per second over the repeats."""
+        return summarize([s.ops_per_s for s in self.samples])
+
+    @property
+    def elapsed(self) -> Summary:
+        return summarize([s.elapsed_s for s in self.samples])
+
+    @property
+    def rss_kib(self) -> int:
+        """Median peak resident set size in KiB (under qemu-user: the emulator's)."""
+        return int(summarize([float(s.max_rss_kib) for s in self.samples]).median)
+
+    @property
+    def ops_per_s(self) -> float:
+        return self.throughput.median
+
+    def pytest_benchmark_entry(self) -> dict[str, Any]:
+        """This point as one element of pytest-benchmark's ``benchmarks`` list."""
+        times = [s.elapsed_s for s in self.samples]
+        st = self.elapsed
+        lo, hi = st.q1 - 1.5 * st.iqr, st.q3 + 1.5 * st.iqr
+        inside = sorted(t for t in times if lo <= t <= hi) or sorted(times)
+        stddev_out = sum(1 for t in times if abs(t - st.mean) > st.stddev)
+        iqr_out = sum(1 for t in times if t < lo or t > hi)
+        k = self.key
+        return {
+            "group": f"{k.impl} {k.target} {k.workload}",
+            "name": k.name,
+            "fullname": f"pytest_rules_rust.bench::{k.name}",
+            "params": {"allocator": k.allocator, "threads": k.threads},
+            "param": f"{k.allocator}-{k.threads}",
+            "extra_info": {
+                "allocator": k.allocator,
+                "threads": k.threads,
+                "target": k.target,
+                "workload": k.workload,
+                "impl": k.impl,
+                "ops_per_s": self.ops_per_s,
+                "ops_per_s_min": self.throughput.min,
+                "ops_per_s_max": self.throughput.max,
+                "cv": self.throughput.cv,
+                "rss_kib": self.rss_kib,
+                "emulated": self.emulated,
+                "note": EMULATED_NOTE if self.emulated else "",
+                "runs": [s.to_json() for s in self.samples],
+            },
+            "options": {"timer": "benchmark program (CLOCK_MONOTONIC)", "warmup": True},
+            "stats": {
+                "min": st.min,
+                "max": st.max,
+                "mean": st.mean,
+                "stddev": st.stddev,
+                "rounds": st.rounds,
+                "median": st.median,
+                "iqr": st.iqr,
+                "q1": st.q1,
+                "q3": st.q3,
+                "iqr_outliers": iqr_out,
+                "stddev_outliers": stddev_out,
+                "outliers": f"{stddev_out};{iqr_out}",
+                "ld15iqr": inside[0],
+                "hd15iqr": inside[-1],
+                "ops": st.rounds / sum(times) if sum(times) else 0.0,
+                "total": sum(times),
+                "data": times,
+                "iterations": 1,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class BenchResults:
+    """Every point of a benchmark session, plus what produced it."""
+
+    points: tuple[BenchPoint, ...]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    machine: Mapping[str, Any] = field(default_factory=dict)
+    started: str = ""
+    duration_s: float = 0.0
+
+    def select(
+        self,
+        *,
+        allocator: str | None = None,
+        threads: int | None = None,
+        target: str | None = None,
+        workload: str | None = None,
+        impl: str | None = None,
+    ) -> list[BenchPoint]:
+        """The points matching every filter given."""
+        wanted = {
+            "allocator": allocator,
+            "threads": threads,
+            "target": target,
+            "workload": workload,
+            "impl": impl,
+        }
+        return [
+            p
+            for p in self.points
+            if all(value is None or getattr(p.key, name) == value for name, value in wanted.items())
+        ]
+
+    def point(self, allocator: str, threads: int, **filters: Any) -> BenchPoint:
+        """The one point for ``allocator`` at ``threads``; none or several is an error listing choices."""
+        found = self.select(allocator=allocator, threads=threads, **filters)
+        if len(found) == 1:
+            return found[0]
+        have = sorted({p.key.name for p in self.select(**filters)}) or sorted(p.key.name for p in self.points)
+        what = "no point" if not found else f"{len(found)} points"
+        raise BenchError(
+            f"{what} for allocator={allocator!r} threads={threads} {filters or ''}".rstrip(),
+            hint="narrow it with target=/workload=/impl= ; measured: " + ", ".join(have[:12]),
+        )
+
+    def speedup(self, allocator: str, *, over: str = "system", threads: int = 1, **filters: Any) -> float:
+        """Median throughput of ``allocator`` divided by that of ``over`` (e.g. jemalloc over musl's)."""
+        base = self.point(over, threads, **filters).ops_per_s
+        if base <= 0:
+            raise BenchError(f"allocator {over!r} measured 0 ops/s at {threads} threads; no ratio")
+        return self.point(allocator, threads, **filters).ops_per_s / base
+
+    @property
+    def emulated(self) -> bool:
+        return any(p.emulated for p in self.points)
+
+    def to_pytest_benchmark(self) -> dict[str, Any]:
+        """The whole session in pytest-benchmark's JSON layout, with our schema version alongside."""
+        return {
+            "machine_info": dict(self.machine),
+            "commit_info": {},
+            "benchmarks": [p.pytest_benchmark_entry() for p in self.points],
+            "datetime": self.started or datetime.now(UTC).isoformat(),
+            "version": PYTEST_BENCHMARK_FORMAT,
+            "pytest_rules_rust": {
+                "schema_version": SCHEMA_VERSION,
+                "settings": dict(self.settings),
+                "duration_s": self.duration_s,
+            },
+        }
+
+    def write_json(self, path: Path) -> Path:
+        """Write ``results.json`` atomically (temp file + ``os.replace``)."""
+        _atomic_write(path, json.dumps(self.to_pytest_benchmark(), indent=2, sort_keys=True) + "\n")
+        return path
+
+    def write_csv(self, path: Path) -> Path:
+        """One row per measured run; mimalloc-bench's columns first (elapsed s, rss KiB, user s, sys s)."""
+        rows = [",".join(CSV_COLUMNS)]
+        for p in self.points:
+            for i, s in enumerate(p.samples):
+                rows.append(
+                    _csv_row(
+                        [
+                            s.workload,
+                            s.allocator,
+                            f"{s.elapsed_s:.6f}",
+                            s.max_rss_kib,
+                            f"{s.user_s:.6f}",
+                            f"{s.sys_s:.6f}",
+                            s.threads,
+                            s.target,
+                            p.key.impl,
+                            i + 1,
+                            s.ops,
+                            f"{s.ops_per_s:.1f}",
+                            int(p.emulated),
+                        ]
+                    )
+                )
+        _atomic_write(path, "\n".join(rows) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> BenchResults:
+        """Read a ``results.json`` this module wrote (any other file is a clear error)."""
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BenchError(f"cannot read benchmark results {path}: {exc}") from exc
+        ours = data.get("pytest_rules_rust") if isinstance(data, dict) else None
+        if not isinstance(ours, dict) or ours.get("schema_version") != SCHEMA_VERSION:
+            raise BenchError(
+                f"{path} is not a pytest-rules-rust benchmark file of schema {SCHEMA_VERSION}",
+                hint="write it with `python -m pytest_rules_rust bench --out DIR`",
+            )
+        points = []
+        for entry in data["benchmarks"]:
+            info = entry["extra_info"]
+            key = PointKey(
+                info["impl"], info["target"], info["workload"], info["allocator"], int(info["threads"])
+            )
+            samples = tuple(Sample.from_json_line(json.dumps(run), source=str(path)) for run in info["runs"])
+            points.append(BenchPoint(key, samples, emulated=bool(info["emulated"])))
+        return cls(
+            points=tuple(points),
+            settings=ours.get("settings", {}),
+            machine=data.get("machine_info", {}),
+            started=data.get("datetime", ""),
+            duration_s=float(ours.get("duration_s", 0.0)),
+        )
+
+    def merged(self, other: BenchResults) -> BenchResults:
+        return replace(self, points=self.points + other.points)
+
+
+def group_samples(samples: Iterable[tuple[PointKey, Sample, bool]]) -> tuple[BenchPoint, ...]:
+    """Collect (key, sample, emulated) triples into points, keeping first-seen order."""
+    grouped: dict[PointKey, list[Sample]] = {}
+    emulated: dict[PointKey, bool] = {}
+    for key, sample, emu in samples:
+        grouped.setdefault(key, []).append(sample)
+        emulated[key] = emu
+    return tuple(BenchPoint(k, tuple(v), emulated[k]) for k, v in grouped.items())
+
+
+def _csv_row(values: list[Any]) -> str:
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(values)
+    return buf.getvalue()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,264 @@
+"""Run benchmark binaries: warm-up, repeats, and an interleaved order that spreads drift evenly.
+
+Every cell (binary × workload × threads) runs once per round; round ``r`` visits the cells in an
+order rotated by ``r`` and reversed on odd rounds, so slow drift (another job starting, thermal
+throttling) hits every cell alike instead of biasing whichever ran last. The first ``warmup``
+rounds are run and discarded. The clock is a parameter so tests can drive it.
+
+>>> settings = BenchSettings(workloads=("larson",), threads=(1, 4), repeats=3)
+>>> settings.ops_for(emulated=True) < settings.ops_for(emulated=False)
+True
+"""
+
+from __future__ import annotations
+
+import os
+import platform as host_platform
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import BenchError
+from ..platforms import Platform
+from .results import BenchResults, PointKey, Sample, group_samples
+
+WORKLOADS = ("larson", "xmalloc", "baseline")
+ALLOCATORS = ("system", "jemalloc", "mimalloc")
+
+Clock = Callable[[], float]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchBinary:
+    """A built benchmark program for one target, with its allocator fixed at build time."""
+
+    impl: str  # "rust" (fixture_workspaces/alloc_bench) or "c" (the C twin)
+    target: str  # Rust triple, e.g. x86_64-unknown-linux-musl
+    allocator: str  # system | jemalloc | mimalloc
+    path: Path
+
+    @property
+    def emulated(self) -> bool:
+        """True when this host runs it through qemu (binfmt)."""
+        return Platform.parse(self.target).is_foreign()
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """How much to run. ``ops`` is allocations per thread per run (the programs' ``--ops``)."""
+
+    workloads: tuple[str, ...] = WORKLOADS
+    threads: tuple[int, ...] = (1, 2, 4, 8)
+    ops: int = 1_000_000
+    repeats: int = 5
+    warmup: int = 1
+    emulated_ops_divisor: int = 10  # qemu-user is ~10x slower; keep emulated runs about as long
+    timeout_s: float = 600.0
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> BenchSettings:
+        """A short run for smoke tests and CI: one workload, fewer ops and repeats."""
+        base: dict[str, Any] = {"workloads": ("larson",), "ops": 100_000, "repeats": 3, "warmup": 1}
+        return cls(**{**base, **overrides})
+
+    def __post_init__(self) -> None:
+        unknown = [w for w in self.workloads if w not in WORKLOADS]
+        if unknown:
+            raise BenchError(f"unknown workload {unknown[0]!r}", hint=f"choose from {', '.join(WORKLOADS)}")
+        if not self.workloads or not self.threads:
+            raise BenchError("nothing to run: no workloads or no thread counts")
+        if any(t < 1 or t > 1024 for t in self.threads):
+            raise BenchError(f"thread counts must be 1..1024, got {list(self.threads)}")
+        if self.repeats < 1 or self.warmup < 0 or self.ops < 1:
+            raise BenchError(
+                "repeats must be >= 1, warmup >= 0 and ops >= 1 "
+                f"(got {self.repeats}, {self.warmup}, {self.ops})"
+            )
+
+    def ops_for(self, *, emulated: bool) -> int:
+        return max(1, self.ops // self.emulated_ops_divisor) if emulated else self.ops
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "workloads": list(self.workloads),
+            "threads": list(self.threads),
+            "ops": self.ops,
+            "repeats": self.repeats,
+            "warmup": self.warmup,
+            "emulated_ops_divisor": self.emulated_ops_divisor,
+        }
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point to measure: a binary running one workload at one thread count."""
+
+    binary: BenchBinary
+    workload: str
+    threads: int
+
+    @property
+    def key(self) -> PointKey:
+        b = self.binary
+        return PointKey(b.impl, b.target, self.workload, b.allocator, self.threads)
+
+    def command(self, ops: int) -> list[str]:
+        return [
+            str(self.binary.path),
+            "--workload",
+            self.workload,
+            "--threads",
+            str(self.threads),
+            "--ops",
+            str(ops),
+        ]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A scheduled execution: which round, whether it is warm-up, which cell."""
+
+    round: int
+    warmup: bool
+    cell: Cell
+
+
+def cells_for(binaries: Sequence[BenchBinary], settings: BenchSettings) -> list[Cell]:
+    """The matrix in a stable order: binaries × workloads × thread counts."""
+    return [Cell(b, w, t) for b in binaries for w in settings.workloads for t in settings.threads]
+
+
+def interleaved_order(cells: Sequence[Cell], rounds: int, warmup: int = 0) -> list[Run]:
+    """Every cell once per round; round r rotated by r and reversed when r is odd."""
+    order: list[Run] = []
+    n = len(cells)
+    for r in range(warmup + rounds):
+        shift = r % n if n else 0
+        rotated = list(cells[shift:]) + list(cells[:shift])
+        if r % 2:
+            rotated.reverse()
+        order += [Run(r, r < warmup, c) for c in rotated]
+    return order
+
+
+Execute = Callable[[Cell, int, float], Sample]
+
+
+def spawn_command(cmd: Sequence[str]) -> list[str]:
+    """``cmd`` run by a forked child of ``/bin/sh``, not exec'd straight from Python.
+
+    Linux carries the pre-exec peak RSS into ``ru_maxrss`` across execve, so a benchmark exec'd
+    from this Python process would report Python's footprint (tens of MiB) as its own peak. A
+    shell that forks first (the trailing ``exit`` stops it from exec'ing the last command) hands
+    the program a fresh accounting: the figure is then the program's, as ``/usr/bin/time`` gives.
+    """
+    return ["/bin/sh", "-c", '"$@"; exit $?', "alloc_bench", *cmd]
+
+
+def run_cell(cell: Cell, ops: int, timeout_s: float, *, clock: Clock = time.perf_counter) -> Sample:
+    """Run the binary once and parse its JSON line; any failure is a ``BenchError`` with the command."""
+    cmd = cell.command(ops)
+    start = clock()
+    try:
+        proc = subprocess.run(
+            spawn_command(cmd), capture_output=True, text=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(
+            f"benchmark run exceeded {timeout_s:.0f} s: {' '.join(cmd)}",
+            hint="lower --ops (or the threads) for this target, or raise the timeout",
+        ) from exc
+    except OSError as exc:
+        hint = "check the binary was built for this machine"
+        if cell.binary.emulated:
+            hint = "running aarch64 code needs qemu-aarch64 in binfmt_misc: run scripts/provision.sh"
+        raise BenchError(f"cannot run {cell.binary.path}: {exc.strerror or exc}", hint=hint) from exc
+    wall = clock() - start
+    if proc.returncode != 0:
+        raise BenchError(
+            f"benchmark exited with {proc.returncode}: {' '.join(cmd)}\n{proc.stderr.strip()[-800:]}",
+            hint="run the command by hand to see the whole output",
+        )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    if not lines:
+        raise BenchError(f"benchmark printed nothing on stdout: {' '.join(cmd)}")
+    sample = Sample.from_json_line(lines[-1], source=str(cell.binary.path), wall_s=wall)
+    expected = (cell.workload, cell.binary.allocator, cell.threads)
+    if (sample.workload, sample.allocator, sample.threads) != expected:
+        raise BenchError(
+            f"{cell.binary.path} reported workload/allocator/threads "
+            f"{(sample.workload, sample.allocator, sample.threads)}, expected {expected}",
+            hint="the binary was built with a different allocator than its name says; rebuild it",
+        )
+    return sample
+
+
+def run_benchmarks(
+    binaries: Sequence[BenchBinary],
+    settings: BenchSettings,
+    *,
+    clock: Clock = time.perf_counter,
+    execute: Execute | None = None,
+    progress: Progress | None = None,
+) -> BenchResults:
+    """Measure every cell ``settings.repeats`` times after ``settings.warmup`` discarded rounds."""
+    if not binaries:
+        raise BenchError("no benchmark binaries to run", hint="build at least one allocator variant")
+    run = execute or (lambda cell, ops, timeout: run_cell(cell, ops, timeout, clock=clock))
+    cells = cells_for(binaries, settings)
+    schedule = interleaved_order(cells, settings.repeats, settings.warmup)
+    started = datetime.now(UTC).isoformat()
+    t0 = clock()
+    measured: list[tuple[PointKey, Sample, bool]] = []
+    for i, item in enumerate(schedule, 1):
+        cell = item.cell
+        emulated = cell.binary.emulated
+        sample = run(cell, settings.ops_for(emulated=emulated), settings.timeout_s)
+        if progress:
+            tag = "warm-up" if item.warmup else f"round {item.round - settings.warmup + 1}/{settings.repeats}"
+            progress(
+                f"[{i}/{len(schedule)}] {tag} {cell.key.name}: {sample.ops_per_s / 1e6:.2f} Mops/s"
+                f"{' (emulated)' if emulated else ''}"
+            )
+        if not item.warmup:
+            measured.append((cell.key, sample, emulated))
+    points = group_samples(measured)
+    order = {c.key: n for n, c in enumerate(cells)}
+    return BenchResults(
+        points=tuple(sorted(points, key=lambda p: order[p.key])),
+        settings=settings.to_json(),
+        machine=machine_info(),
+        started=started,
+        duration_s=clock() - t0,
+    )
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers depend on: CPU, core count, kernel, load at the start (pytest-benchmark's keys)."""
+    load = os.getloadavg()
+    return {
+        "node": host_platform.node(),
+        "processor": host_platform.processor(),
+        "machine": host_platform.machine(),
+        "python_implementation": host_platform.python_implementation(),
+        "python_version": host_platform.python_version(),
+        "release": host_platform.release(),
+        "system": host_platform.system(),
+        "cpu": {"brand_raw": _cpu_model(), "count": os.cpu_count() or 1},
+        "loadavg_at_start": [round(x, 2) for x in load],
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return host_platform.processor() or "unknown"
