@@ -71,8 +71,10 @@ CROSS_PACKAGES: tuple[str, ...] = (
     "libc6-dev-arm64-cross",
     "libstd-rust-web-dev:arm64",
     "musl-dev:arm64",  # ships aarch64-linux-musl-gcc
-    "libunwind-14-dev:arm64",  # Multi-Arch: same, co-installable
 )
+#: Packages unpacked (``dpkg -x``) rather than installed. libunwind-14-dev is Multi-Arch: same but
+#: both architectures ship a different /usr/lib/llvm-14/lib/libunwind.a, so dpkg refuses both.
+CROSS_UNPACKED: tuple[tuple[str, str], ...] = (("libunwind-14-dev:arm64", "/opt/libunwind-14-arm64"),)
 
 ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -91,6 +93,7 @@ class Recipe:
     kind: Literal["debian", "busybox"] = "debian"
     packages: tuple[str, ...] = ()
     suite: str = SUITE
+    unpacked: tuple[tuple[str, str], ...] = ()  # (package, directory): dpkg -x, not installed
 
     def dockerfile(self) -> str:
         env = " ".join(f"{k}={v}" for k, v in ENV.items())
@@ -111,6 +114,7 @@ class Recipe:
                 "platform": self.platform.docker,
                 "packages": sorted(self.packages),
                 "suite": self.suite,
+                "unpacked": sorted(self.unpacked),
                 "script": SCRIPT_VERSION,
                 "env": ENV,
             },
@@ -125,8 +129,11 @@ class Recipe:
 
 def builder_recipe(platform: Platform) -> Recipe:
     """The offline builder image for ``platform``; the amd64 one also cross-compiles to aarch64."""
-    extra = CROSS_PACKAGES if platform == AMD64 else ()
-    return Recipe("builder", platform, "debian", COMMON_PACKAGES + extra)
+    if platform == AMD64:
+        return Recipe(
+            "builder", platform, "debian", COMMON_PACKAGES + CROSS_PACKAGES, unpacked=CROSS_UNPACKED
+        )
+    return Recipe("builder", platform, "debian", COMMON_PACKAGES)
 
 
 def busybox_recipe(name: str = "busybox") -> Recipe:
@@ -295,6 +302,7 @@ def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path) -> None:
         "--dpkgopt=path-exclude=/usr/share/locale/*",
         "--dpkgopt=path-exclude=/usr/share/doc/*",
         "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+        *(f"--customize-hook={_unpack_hook(pkg, dest)}" for pkg, dest in recipe.unpacked),
         recipe.suite,
         str(rootfs),
         *sources,
@@ -311,6 +319,16 @@ def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path) -> None:
             hint="see the log; for arm64 check `python -m pytest_rules_rust.emulation` (qemu-aarch64 binfmt)",
             paths={"log": log},
         )
+
+
+def _unpack_hook(package: str, dest: str) -> str:
+    """A customize hook: download ``package`` with the chroot's apt config and ``dpkg -x`` it to ``dest``."""
+    name, _, arch = package.partition(":")
+    pattern = f"{name}_*_{arch or '*'}.deb"
+    return (
+        'set -e; cd "$1/tmp"; APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-get download '
+        f'{package}; dpkg-deb -x {pattern} "$1{dest}"; rm -f {pattern}'
+    )
 
 
 def _busybox_rootfs(rootfs: Path) -> None:

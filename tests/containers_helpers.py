@@ -1,0 +1,57 @@
+"""Helpers shared by the container-layer tests (test_containers*, test_images*, test_reliability_containers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pytest_rules_rust.cache import Cache
+from pytest_rules_rust.containers import LABEL_PID, Engine, detect_engine
+from pytest_rules_rust.errors import EngineError
+from pytest_rules_rust.images import busybox_recipe, ensure_image
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def engine_or_skip() -> Engine:
+    try:
+        return detect_engine()
+    except EngineError as exc:
+        pytest.skip(f"needs a Docker daemon: {exc.message}; {exc.hint}")
+
+
+def busybox_image(engine: Engine, cache: Cache) -> str:
+    """The tiny busybox-static test image (built in seconds through the same code path as builder images)."""
+    return ensure_image(busybox_recipe("busybox-test"), cache, engine=engine, progress=lambda _m: None)
+
+
+def containers_of_pid(engine: Engine, pid: int) -> list[str]:
+    flt: dict[str, str | list[str] | bool] = {"label": f"{LABEL_PID}={pid}"}
+    names = [c.name for c in engine.client.containers.list(all=True, filters=flt)]
+    names += [f"network {n.name}" for n in engine.client.networks.list(filters=flt)]
+    names += [f"volume {v.name}" for v in engine.client.volumes.list(filters=flt)]
+    return [str(n) for n in names]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def start_python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ``python -c code`` with the repository importable; stdout/stderr captured as text."""
+    full_env = dict(os.environ) | {"PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"} | (env or {})
+    return subprocess.Popen(
+        [PYTHON, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+    )
