@@ -1,4 +1,4 @@
-"""Helpers shared by the container-layer tests (test_containers*, test_images*, test_reliability_containers)."""
+"""Helpers shared by the container-layer tests (containers, images, reliability)."""
 
 from __future__ import annotations
 

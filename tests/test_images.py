@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from containers_helpers import engine_or_skip, start_python
 
 from pytest_rules_rust import images
 from pytest_rules_rust.cache import Cache
@@ -27,8 +28,6 @@ from pytest_rules_rust.images import (
     require_image,
 )
 from pytest_rules_rust.platforms import AMD64, ARM64
-
-from containers_helpers import engine_or_skip, start_python
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,8 @@ def test_apt_sources_from_deb822_and_one_line_files(tmp_path: Path) -> None:
         "Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
         "Components: main contrib\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
         "Types: deb-src\nURIs: http://mirror.example/debian\nSuites: bookworm\nComponents: main\n\n"
-        "Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nComponents: main\nEnabled: no\n\n"
+        "Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nComponents: main\n"
+        "Enabled: no\n\n"
         "Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: main\n"
     )
     one_line = tmp_path / "extra.list"
