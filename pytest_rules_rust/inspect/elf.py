@@ -130,20 +130,40 @@ def inspect_binary(path: str | os.PathLike[str]) -> BinaryInfo:
     """Read ``path`` and report what it is; ``InspectError`` (one line) when it is not a sound ELF file."""
     p = Path(path)
     _check_file(p)
-    with p.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+    try:
+        fh = p.open("rb")
+    except OSError as exc:
+        raise InspectError(f"{p}: cannot open: {exc.strerror or exc}") from exc
+    with fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
         if data[:4] != b"\x7fELF":
             raise InspectError(f"{p}: not an ELF file (starts with {bytes(data[:4])!r})")
         try:
             elf = ELFFile(fh)
             _check_extents(p, elf, len(data))
             return _Reader(p, elf, data).info()
-        except (ELFError, struct.error, ValueError, KeyError, EOFError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InspectError(f"{p}: corrupt or truncated ELF file ({first})") from exc
-        except Exception as exc:  # construct's StreamError and friends: always a broken file here
-            if type(exc).__module__.startswith(("construct", "elftools")):
-                raise InspectError(f"{p}: corrupt or truncated ELF file ({exc})") from exc
+        except InspectError:
             raise
+        except (ELFError, struct.error, EOFError) as exc:
+            raise InspectError(f"{p}: corrupt or truncated ELF file ({_first_line(exc)})") from exc
+        except Exception as exc:
+            if _raised_in_elftools(exc):  # pyelftools tripping over bad offsets/sizes: a broken file
+                raise InspectError(
+                    f"{p}: corrupt ELF file ({type(exc).__name__}: {_first_line(exc)})"
+                ) from exc
+            raise
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _raised_in_elftools(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    return last is not None and f"{os.sep}elftools{os.sep}" in last.tb_frame.f_code.co_filename
 
 
 def _check_file(p: Path) -> None:
@@ -285,10 +305,11 @@ class _Reader:
         build_id: str | None = None
         abi_tag: str | None = None
         for note in self._iter_notes():
-            if note["n_type"] == "NT_GNU_BUILD_ID" and build_id is None:
-                build_id = str(note["n_desc"])
-            elif note["n_type"] == "NT_GNU_ABI_TAG" and abi_tag is None:
-                d = note["n_desc"]
+            desc = note["n_desc"]
+            if note["n_type"] == "NT_GNU_BUILD_ID" and build_id is None and isinstance(desc, str):
+                build_id = desc
+            elif note["n_type"] == "NT_GNU_ABI_TAG" and abi_tag is None and not isinstance(desc, bytes | str):
+                d = desc
                 os_name = "GNU/Linux" if d["abi_os"] == "ELF_NOTE_OS_LINUX" else str(d["abi_os"])
                 abi_tag = f"{os_name} {d['abi_major']}.{d['abi_minor']}.{d['abi_tiny']}"
         return build_id, abi_tag
