@@ -1,0 +1,63 @@
+"""Preflight: catch a workspace's configuration mistakes statically, with file and line.
+
+``preflight_workspace(root)`` evaluates MODULE.bazel, BUILD files and the workspace's own .bzl
+files with starlark-pyo3 into a model and runs the checks (``checks.CODES`` lists them);
+``preflight_markdown(path)`` does the same for the Starlark blocks of a document.
+buildifier, when on PATH, adds its lint warnings as a second opinion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UsageError
+from . import buildifier
+from .checks import CODES, run_checks
+from .evaluate import evaluate_workspace
+from .markdown import preflight_markdown
+from .model import Finding, Model, PreflightReport
+
+__all__ = [
+    "CODES",
+    "Finding",
+    "Model",
+    "PreflightReport",
+    "preflight",
+    "preflight_markdown",
+    "preflight_workspace",
+]
+
+
+def preflight_workspace(root: Path | str, *, use_buildifier: bool = True) -> PreflightReport:
+    """Evaluate and check the Bazel workspace at ``root`` (a directory with MODULE.bazel or BUILD files)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(
+            f"preflight: {root} is not a directory",
+            hint="pass a workspace directory (with MODULE.bazel) or a Markdown file",
+        )
+    model = evaluate_workspace(root)
+    findings = run_checks(model)
+    if use_buildifier:
+        findings += buildifier.lint_files(root, sorted(model.files))
+    return make_report(findings, str(root))
+
+
+def make_report(findings: list[Finding], root: str) -> PreflightReport:
+    """Sort findings by file, line and code into a report."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    return PreflightReport(
+        tuple(sorted(findings, key=lambda f: (f.file, f.line, order[f.severity], f.code))), root
+    )
+
+
+def preflight(path: Path | str, *, use_buildifier: bool = True) -> PreflightReport:
+    """A workspace directory or a Markdown (any text) file, whichever ``path`` is."""
+    path = Path(path)
+    if path.is_dir():
+        return preflight_workspace(path, use_buildifier=use_buildifier)
+    if path.is_file():
+        return preflight_markdown(path, use_buildifier=use_buildifier)
+    raise UsageError(
+        f"preflight: {path} does not exist", hint="pass a workspace directory or a Markdown file"
+    )

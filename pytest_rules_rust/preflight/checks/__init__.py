@@ -1,0 +1,76 @@
+"""The checks: each is a function ``Ctx -> Iterator[Finding]`` with stable codes (see CODES)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ..model import Finding, Model
+from .base import Ctx
+from .crates import check_crates
+from .duplicates import check_bazel_deps, check_load_order, check_package_calls, check_rebinding
+from .globs import check_globs
+from .labels import check_labels, check_selects
+from .oci import check_ports
+from .platforms import check_constraints, check_platform_triples
+from .toolchains import check_llvm, check_registered_packages, check_wired_modules
+
+CODES = {
+    "RR001": "syntax error",
+    "RR002": "name used without load() or definition",
+    "RR003": "evaluation stopped (runtime error); later checks on that file are limited",
+    "RR101": "label names a package that does not exist",
+    "RR102": "label names a target or file that does not exist",
+    "RR103": "load() of a .bzl file that does not exist",
+    "RR104": "repository not visible from the main module (not the module, a bazel_dep or use_repo)",
+    "RR105": "select() key with no matching config_setting",
+    "RR201": "unknown @platforms cpu/os constraint value",
+    "RR202": "target platform that no Rust triple covers",
+    "RR301": "@crates//:X with no crate.spec or Cargo dependency X",
+    "RR401": "registered toolchain package/target has no toolchain()",
+    "RR402": "toolchain repository declared but never registered",
+    "RR403": "toolchain sysroot wired to a platform that contradicts its own",
+    "RR404": "toolchain module added as bazel_dep but never wired up",
+    "RR501": "the same bazel_dep twice",
+    "RR502": "top-level name bound twice in MODULE.bazel / .bzl",
+    "RR503": "two crate hubs of one name",
+    "RR504": "package() called twice",
+    "RR505": "load() after other statements in a .bzl file",
+    "RR601": "oci_image exposed_ports differ from the port the program binds",
+    "RR602": "glob() that matches nothing",
+    "RR700": "buildifier not on PATH (second opinion skipped)",
+    "RR701": "buildifier could not parse the file",
+}
+
+Check = Callable[[Ctx], Iterator[Finding]]
+CHECKS: tuple[Check, ...] = (
+    check_labels,
+    check_selects,
+    check_constraints,
+    check_platform_triples,
+    check_crates,
+    check_registered_packages,
+    check_llvm,
+    check_wired_modules,
+    check_bazel_deps,
+    check_rebinding,
+    check_package_calls,
+    check_load_order,
+    check_ports,
+    check_globs,
+)
+
+
+def run_checks(model: Model) -> list[Finding]:
+    """Every check over ``model`` plus the evaluator's own findings, deduplicated."""
+    ctx = Ctx(model)
+    out: list[Finding] = list(model.findings)
+    for check in CHECKS:
+        out.extend(check(ctx))
+    seen: set[tuple[str, int, str, str]] = set()
+    unique = []
+    for f in out:
+        key = (f.file, f.line, f.code, f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique

@@ -1,0 +1,127 @@
+"""Shared lookups for the checks: visible repositories, targets by label, where a string sits."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .. import text
+from ..labels import Label, parse_label
+from ..model import Finding, Loc, Model, Severity, Target
+
+ALWAYS_VISIBLE = frozenset({"bazel_tools", "local_config_platform", "local_config_cc"})
+CONFIG_KINDS = frozenset({"config_setting", "constraint_value", "alias", "platform"})
+REPO_RULE_KINDS = ("_archive", "_repository", "http_file", "http_jar")
+
+
+def close_match(word: str, options: Iterable[str], cutoff: float = 0.75) -> str:
+    """The most similar option ('' when none is close); a plural/contained stem also counts."""
+    opts = [o for o in options if o != word]
+    hits = difflib.get_close_matches(word, opts, n=1, cutoff=cutoff)
+    if hits:
+        return hits[0]
+    stem = word.rstrip("s")
+    for o in opts:
+        if len(stem) >= 3 and (stem in o or o.rstrip("s") in word) and len(o) >= 3:
+            return o
+    return ""
+
+
+@dataclass
+class Ctx:
+    """A model plus indexes the checks share."""
+
+    model: Model
+    extra: list[Finding] = field(default_factory=list)
+
+    @cached_property
+    def visible_repos(self) -> dict[str, Loc | None]:
+        """Repository names visible from the main module (None location for built-ins)."""
+        mo = self.model
+        out: dict[str, Loc | None] = {name: None for name in ALWAYS_VISIBLE}
+        for name in (mo.module_name, mo.module_repo_name):
+            if name:
+                out[name] = None
+        for dep in mo.bazel_deps:
+            out[dep.repo_name or dep.name] = dep.loc
+        for ur in mo.use_repos:
+            for repo in ur.repos:
+                out[repo] = ur.loc
+        for decl in mo.repo_decls:
+            out[decl.name] = decl.loc
+        if mo.fragment:
+            for t in mo.targets:
+                if t.origin == "external" and t.kind.endswith(REPO_RULE_KINDS):
+                    out[t.name] = t.loc
+        return out
+
+    @cached_property
+    def has_module(self) -> bool:
+        return "MODULE.bazel" in self.model.files or (self.model.fragment and bool(self.model.bazel_deps))
+
+    @cached_property
+    def targets(self) -> dict[tuple[str, str], Target]:
+        return {(t.package, t.name): t for t in self.model.targets}
+
+    @cached_property
+    def packages(self) -> dict[str, bool]:
+        """Package name -> evaluated completely."""
+        return {p.name: p.complete for p in self.model.packages}
+
+    @cached_property
+    def open_packages(self) -> dict[str, list[str]]:
+        """Packages with calls to external macros/rules -> the names of those calls (targets may hide there)."""
+        out: dict[str, list[str]] = {}
+        for t in self.model.targets:
+            if t.origin in ("external", "macro"):
+                out.setdefault(t.package, []).append(t.name)
+        return out
+
+    @cached_property
+    def outputs(self) -> dict[str, set[str]]:
+        """Declared output file names per package (``out``/``outs``/``output`` attributes)."""
+        out: dict[str, set[str]] = {}
+        for t in self.model.targets:
+            for key, val in t.attrs.items():
+                if key in ("out", "outs", "output", "outputs") or key.endswith(("_out", "_output")):
+                    vals = val if isinstance(val, list) else [val]
+                    out.setdefault(t.package, set()).update(str(v) for v in vals if isinstance(v, str))
+        return out
+
+    def line_of(self, loc: Loc, value: str) -> int:
+        """Line of the string literal ``value`` at or after ``loc`` (the call), else the call line."""
+        return text.find_string_line(self.model.files.get(loc.file, ""), value, loc.line)
+
+    def severity(self, certain: bool = True) -> Severity:
+        """Errors in workspaces; Markdown excerpts cannot be complete, so there it is a warning."""
+        return "error" if certain and not self.model.fragment else "warning"
+
+    def block_of(self, line: int) -> tuple[int, int]:
+        for first, last in self.model.blocks:
+            if first <= line <= last:
+                return first, last
+        return (0, 0)
+
+    def parse(self, value: str, package: str) -> Label | None:
+        lab = parse_label(value, package)
+        if lab and lab.external and lab.repo in (self.model.module_name, self.model.module_repo_name):
+            return Label("", lab.package, lab.name, False, False, lab.wildcard)
+        return lab
+
+    def target_exists(self, package: str, name: str) -> bool | None:
+        """True / False, or None when the model cannot know (incomplete package, macros may create it)."""
+        if (package, name) in self.targets:
+            return True
+        path = f"{package}/{name}".strip("/")
+        if path in self.model.all_files or name in self.outputs.get(package, set()):
+            return True
+        if any(f.startswith(path + "/") for f in self.model.all_files):
+            return True  # a directory: files inside it are addressable as pkg:dir/file
+        if not self.packages.get(package, True):
+            return None
+        hidden = self.open_packages.get(package, [])
+        if hidden:
+            return None
+        return False

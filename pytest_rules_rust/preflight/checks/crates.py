@@ -1,0 +1,126 @@
+"""RR301 ``@crates//:X`` with no crate.spec / Cargo dependency X, RR503 two hubs of one name."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..model import Finding, Loc, Tag
+from .base import Ctx, close_match
+from .labels import _strings
+
+
+def _norm(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def _cargo_deps(path: Path, seen: set[Path]) -> set[str] | None:
+    """Dependency names of a Cargo.toml (and its workspace members); None when unreadable."""
+    if path in seen:
+        return set()
+    seen.add(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    names: set[str] = set()
+
+    def add(table: Any) -> None:
+        if isinstance(table, dict):
+            for key, spec in table.items():
+                names.add(key)
+                if isinstance(spec, dict) and isinstance(spec.get("package"), str):
+                    names.add(spec["package"])
+
+    for section in ("dependencies", "dev-dependencies", "build-dependencies"):
+        add(data.get(section))
+    for target in (data.get("target") or {}).values():
+        if isinstance(target, dict):
+            for section in ("dependencies", "dev-dependencies", "build-dependencies"):
+                add(target.get(section))
+    ws = data.get("workspace") or {}
+    add(ws.get("dependencies"))
+    for member in ws.get("members") or []:
+        for sub in sorted(path.parent.glob(str(member))):
+            more = _cargo_deps(sub / "Cargo.toml", seen) if (sub / "Cargo.toml").is_file() else set()
+            if more is None:
+                return None
+            names |= more
+    return names
+
+
+def hubs(ctx: Ctx) -> dict[str, tuple[list[Tag], set[str] | None]]:
+    """Hub name -> (defining tags, known crate names or None when they cannot be known)."""
+    mo = ctx.model
+    tags = mo.tags_of("crate_universe:extension.bzl", "crate") + mo.tags_of(
+        "crate_universe:extensions.bzl", "crate"
+    )
+    out: dict[str, tuple[list[Tag], set[str] | None]] = {}
+    for tag in tags:
+        if tag.tag not in ("from_cargo", "from_specs"):
+            continue
+        name = str(tag.attrs.get("name") or "crates")
+        defs, names = out.get(name, ([], set()))
+        defs.append(tag)
+        if tag.tag == "from_cargo":
+            for manifest in _strings(tag.attrs.get("manifests")):
+                lab = ctx.parse(manifest, "")
+                path = (
+                    Path(mo.root) / f"{lab.package}/{lab.name}".strip("/")
+                    if lab and not lab.external
+                    else None
+                )
+                deps = _cargo_deps(path, set()) if path and path.is_file() and not mo.fragment else None
+                names = None if deps is None or names is None else names | deps
+        out[name] = (defs, names)
+    for tag in tags:
+        if tag.tag == "spec" and isinstance(tag.attrs.get("package"), str):
+            for hub in list(_strings(tag.attrs.get("repositories"))) or list(out):
+                if hub in out and out[hub][1] is not None:
+                    out[hub][1].add(str(tag.attrs["package"]))  # type: ignore[union-attr]
+    return out
+
+
+def check_crates(ctx: Ctx) -> Iterator[Finding]:
+    """RR301: each ``@<hub>//:X`` names a crate the hub has; RR503: a hub is defined once."""
+    mo = ctx.model
+    found = hubs(ctx)
+    for name, (defs, _names) in found.items():
+        for dup in defs[1:]:
+            yield Finding(
+                dup.loc.file,
+                dup.loc.line,
+                "RR503",
+                ctx.severity(),
+                f"crate hub {name!r} is defined twice (first at {defs[0].loc.file}:{defs[0].loc.line})",
+                "give each crate.from_cargo/from_specs its own name, or merge them",
+            )
+    if mo.fragment:
+        return
+    known = {hub: {_norm(n) for n in names} for hub, (_d, names) in found.items() if names is not None}
+    for t in mo.targets:
+        for key, value in t.attrs.items():
+            for s in _strings(value):
+                yield from _crate(ctx, s, t.loc, key, known)
+
+
+def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> Iterator[Finding]:
+    lab = ctx.parse(s, "")
+    if lab is None or not lab.external or lab.repo not in known or lab.package:
+        return
+    crate = lab.name
+    if crate.endswith((".bzl", ".bazel")) or _norm(crate.split("__")[0]) in known[lab.repo]:
+        return
+    near = close_match(_norm(crate), known[lab.repo], cutoff=0.6)
+    hint = f"did you mean @{lab.repo}//:{near}? " if near else ""
+    hint += f'add crate.spec(package = "{crate}", ...) or a [dependencies] entry in Cargo.toml'
+    yield Finding(
+        loc.file,
+        ctx.line_of(loc, s),
+        "RR301",
+        "error",
+        f"{key}: {s}: hub @{lab.repo} has no crate {crate!r}",
+        hint,
+    )

@@ -1,0 +1,238 @@
+"""RR101 missing package, RR102 missing target, RR104 repository not visible, RR105 select keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..labels import Label, looks_like_label
+from ..model import Finding, Loc
+from .base import CONFIG_KINDS, Ctx, close_match
+
+SKIP_ATTRS = frozenset(
+    {
+        "name",
+        "kind",
+        "visibility",
+        "tags",
+        "licenses",
+        "features",
+        "rustc_flags",
+        "rustc_env",
+        "env",
+        "args",
+        "cmd",
+        "copts",
+        "linkopts",
+        "values",
+        "define_values",
+        "flag_values",
+        "repository",
+        "remote_tags_file",
+        "annotations",
+        "labels",
+        "entrypoint",
+        "cmd_args",
+        "exposed_ports",
+        "user",
+        "workdir",
+        "doc",
+        "package_dir",
+        "strip_prefix",
+        "mode",
+        "owner",
+        "edition",
+        "version",
+        "crate_features",
+        "url",
+    }
+)
+FILE_ATTRS = frozenset({"srcs", "data", "hdrs", "crate_root", "compile_data", "textual_hdrs"})
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, str):
+                yield v
+
+
+def check_labels(ctx: Ctx) -> Iterator[Finding]:
+    """Labels in target attributes and registrations must resolve."""
+    mo = ctx.model
+    for t in mo.targets:
+        for key, value in t.attrs.items():
+            if key in SKIP_ATTRS:
+                continue
+            for s in _strings(value):
+                if looks_like_label(s) or (key in FILE_ATTRS and s and "$" not in s and "*" not in s):
+                    yield from resolve(ctx, s, t.package, t.loc, f"attribute {key} of {t.name!r}")
+    for ld in mo.loads:
+        lab = ctx.parse(ld.module, "")
+        if lab is not None and lab.external and not lab.canonical:
+            yield from _repo(ctx, lab, ld.module, ld.loc.file, ld.loc.line, "load()")
+    for reg in mo.registrations:
+        yield from resolve(
+            ctx, reg.label, "", reg.loc, f"register_{reg.kind}s", toolchain=reg.kind == "toolchain"
+        )
+
+
+def resolve(
+    ctx: Ctx, value: str, package: str, loc: Loc, where: str, *, toolchain: bool = False
+) -> Iterator[Finding]:
+    """Findings for one label string seen at ``loc``."""
+    lab = ctx.parse(value, package)
+    if lab is None or lab.canonical:
+        return
+    line = ctx.line_of(loc, value)
+    if lab.external:
+        yield from _repo(ctx, lab, value, loc.file, line, where)
+        return
+    if lab.package == "visibility" or lab.package.startswith("conditions"):
+        return
+    if ctx.model.fragment:
+        yield from _fragment(ctx, lab, value, loc, line, where)
+        return
+    pkg = lab.package.removesuffix("/...").removesuffix("...")
+    if pkg not in ctx.packages and not lab.package.endswith("..."):
+        if any(p.startswith(pkg + "/") for p in ctx.packages) and lab.wildcard:
+            return
+        hint = (
+            f"create {pkg}/BUILD.bazel"
+            if any(f.startswith(pkg + "/") for f in ctx.model.all_files)
+            else ("fix the package path; packages are directories with a BUILD or BUILD.bazel file")
+        )
+        near = close_match(pkg, ctx.packages)
+        if near:
+            hint = f"did you mean //{near}? " + hint
+        yield Finding(
+            loc.file, line, "RR101", "error", f"{where}: {value}: package //{pkg} does not exist", hint
+        )
+        return
+    if lab.wildcard or toolchain:
+        return
+    exists = ctx.target_exists(pkg, lab.name)
+    if exists:
+        return
+    names = [n for (p, n) in ctx.targets if p == pkg]
+    if exists is None:
+        hidden = ctx.open_packages.get(pkg, [])
+        if any(lab.name.startswith(h) for h in hidden) or not ctx.packages.get(pkg, True):
+            return
+        near = close_match(lab.name, names)
+        if not near:
+            return
+        yield Finding(
+            loc.file,
+            line,
+            "RR102",
+            "warning",
+            f"{where}: {value}: no target {lab.name!r} in //{pkg} (a macro might create it)",
+            f"did you mean :{near}?",
+        )
+        return
+    near = close_match(lab.name, names)
+    hint = (
+        f"did you mean :{near}?"
+        if near
+        else f"define {lab.name!r} in {pkg or 'the root'} BUILD file or fix the name"
+    )
+    yield Finding(
+        loc.file, line, "RR102", "error", f"{where}: {value}: no target or file {lab.name!r} in //{pkg}", hint
+    )
+
+
+def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) -> Iterator[Finding]:
+    if not ctx.has_module or lab.repo in ctx.visible_repos:
+        return
+    near = close_match(lab.repo, ctx.visible_repos, cutoff=0.6)
+    hint = f"did you mean @{near}? " if near else ""
+    hint += 'add a bazel_dep, or use_repo(<extension>, "%s") in MODULE.bazel' % lab.repo
+    certain = not ctx.model.workspace_file_has_macros
+    yield Finding(
+        file,
+        line,
+        "RR104",
+        ctx.severity(certain),
+        f"{where}: {value}: repository @{lab.repo} is not visible from the main module",
+        hint,
+    )
+
+
+def _fragment(ctx: Ctx, lab: Label, value: str, loc: Loc, line: int, where: str) -> Iterator[Finding]:
+    """Markdown excerpts: only a relative label missing from its own block, with a close name there."""
+    if not value.startswith(":"):
+        return
+    first, last = ctx.block_of(loc.line)
+    names = [t.name for t in ctx.model.targets if first <= t.loc.line <= last]
+    if lab.name in names:
+        return
+    near = close_match(lab.name, names)
+    if near:
+        yield Finding(
+            loc.file,
+            line,
+            "RR102",
+            "warning",
+            f"{where}: {value}: no target {lab.name!r} in this block",
+            f"did you mean :{near}?",
+        )
+
+
+def check_selects(ctx: Ctx) -> Iterator[Finding]:
+    """RR105: every select() key must name a config_setting (or constraint_value)."""
+    mo = ctx.model
+    settings = {t.name for t in mo.targets if t.kind in CONFIG_KINDS}
+    for sel in mo.selects:
+        for key in sel.keys:
+            lab = ctx.parse(key, sel.package)
+            if lab is None or lab.canonical or key.endswith("//conditions:default"):
+                continue
+            line = ctx.line_of(sel.loc, key)
+            if lab.external:
+                yield from _repo(ctx, lab, key, sel.loc.file, line, "select() key")
+                continue
+            if mo.fragment:
+                if lab.name not in settings:
+                    yield Finding(
+                        sel.loc.file,
+                        line,
+                        "RR105",
+                        "warning",
+                        f"select() key {key} matches no config_setting in this document",
+                        f'add config_setting(name = "{lab.name}", ...) to //{lab.package}',
+                    )
+                continue
+            if lab.package not in ctx.packages:
+                yield Finding(
+                    sel.loc.file,
+                    line,
+                    "RR105",
+                    "error",
+                    f"select() key {key}: package //{lab.package} does not exist",
+                    "fix the label or create the package with the config_setting",
+                )
+                continue
+            target = ctx.targets.get((lab.package, lab.name))
+            if target is None:
+                if ctx.target_exists(lab.package, lab.name) is None:
+                    continue
+                yield Finding(
+                    sel.loc.file,
+                    line,
+                    "RR105",
+                    "error",
+                    f"select() key {key} matches no config_setting",
+                    f'add config_setting(name = "{lab.name}", ...) to //{lab.package}',
+                )
+            elif target.origin == "native" and target.kind not in CONFIG_KINDS:
+                yield Finding(
+                    sel.loc.file,
+                    line,
+                    "RR105",
+                    "error",
+                    f"select() key {key} is a {target.kind}, not a config_setting",
+                    "point the key at a config_setting or constraint_value",
+                )

@@ -1,0 +1,599 @@
+"""Evaluate a workspace's Starlark files with starlark-pyo3 into a :class:`~.model.Model`.
+
+Host builtins come from a Starlark prelude (``prelude.py``) whose functions report every call
+through one Python hook. Symbols loaded from other repositories are stubs that record their
+calls (rules and macros are recorded, not run); the workspace's own ``.bzl`` files are evaluated
+through a ``FileLoader``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import starlark as sl
+
+from . import model as m
+from . import prelude, text
+
+_GLOBALS = sl.Globals.extended_by(
+    [
+        sl.LibraryExtension.StructType,
+        sl.LibraryExtension.CallStack,
+        sl.LibraryExtension.Print,
+        sl.LibraryExtension.Json,
+    ]
+)
+_FRAME = re.compile(r"^\s*\* (.+?):(\d+), in (.*)$", re.M)
+_NOT_FOUND = re.compile(r"Variable `(\w+)` not found")
+_ERR_POS = re.compile(r"--> (.+?):(\d+):(\d+)")
+_SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
+
+# Bazel .bzl globals that the prelude does not model; a file using one gets a permissive stub.
+BZL_GLOBALS = frozenset(
+    ["apple_common", "android_common", "cc_common", "coverage_common", "java_common", "proto_common_do_not_use", "testing", "JavaInfo", "JavaPluginInfo", "PyInfo", "PyRuntimeInfo", "CcToolchainConfigInfo", "DebugPackageInfo", "ExecutionInfo", "PackageSpecificationInfo", "ProguardSpecProvider", "TemplateVariableInfo", "ToolchainInfo", "py_common", "materializer_rule"]
+)
+# What recorded calls of external functions return (the rest return None).
+_RETURNS = {
+    "all_crate_deps": "list",
+    "crate_deps": "list",
+    "aliases": "dict",
+    "selects.with_or": "arg0",
+    "selects.with_or_dict": "arg0",
+}
+
+_STUBS = """
+def _ext_stub(kind):
+    def f(*args, **kw):
+        if "name" in kw:
+            _rec("target", {"kind": kind, "name": str(kw["name"]), "attrs": _kw(kw), "origin": "external"}, call_stack())
+        else:
+            _rec("call", {"kind": kind}, call_stack())
+        r = _retkind(kind)
+        if r == "list":
+            return []
+        if r == "dict":
+            return {}
+        if r == "arg0":
+            return args[0] if args else {}
+        return None
+    return f
+
+def _ext_struct(prefix, attrs):
+    return struct(**{a: _ext_stub(prefix + "." + a) for a in attrs})
+"""
+
+_PRELUDES = {
+    "module": prelude.COMMON + _STUBS + prelude.MODULE,
+    "build": prelude.COMMON + _STUBS + prelude.BUILD + prelude.BZL,
+    "all": prelude.COMMON + _STUBS + prelude.MODULE + prelude.BUILD + prelude.BZL,
+}
+_PRELUDE_ASTS: dict[str, sl.AstModule] = {}
+
+
+def _prelude_ast(flavour: str) -> sl.AstModule:
+    if flavour not in _PRELUDE_ASTS:
+        _PRELUDE_ASTS[flavour] = sl.parse("<prelude>", _PRELUDES[flavour])
+    return _PRELUDE_ASTS[flavour]
+
+
+@dataclass
+class Rec:
+    """One recorded builtin call: kind, payload, call stack (outermost first) and current package."""
+
+    kind: str
+    payload: dict[str, Any]
+    frames: list[tuple[str, int]]
+    package: str
+
+    @property
+    def loc(self) -> m.Loc:
+        file, line = self.frames[0] if self.frames else ("", 1)
+        return m.Loc(file, line)
+
+    @property
+    def inner(self) -> m.Loc:
+        file, line = self.frames[-1] if self.frames else ("", 1)
+        return m.Loc(file, line)
+
+
+@dataclass(frozen=True)
+class StarlarkProblem:
+    """A parse or evaluation error split into parts."""
+
+    message: str
+    file: str
+    line: int
+    unknown_name: str = ""
+
+
+def parse_error(exc: Exception) -> StarlarkProblem:
+    """Message, file and line of a starlark-pyo3 error."""
+    raw = str(exc)
+    first = raw.strip().splitlines()[0] if raw.strip() else raw
+    first = re.sub(r"^error: ", "", first)
+    first = re.sub(r"^Parse error: ", "", first)
+    if len(first) > 160:
+        first = first[:150].rsplit(",", 1)[0] + ", …"
+    pos = _ERR_POS.search(raw)
+    file, line = (pos.group(1), int(pos.group(2))) if pos else ("", 1)
+    nf = _NOT_FOUND.search(raw)
+    return StarlarkProblem(first, file, line, nf.group(1) if nf else "")
+
+
+@dataclass
+class Session:
+    """State of one evaluation run (a workspace or a Markdown document)."""
+
+    root: Path | None
+    fragment: bool = False
+    records: list[Rec] = field(default_factory=list)
+    findings: list[m.Finding] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    loads: list[m.Load] = field(default_factory=list)
+    rebindings: list[m.Binding] = field(default_factory=list)
+    incomplete: set[str] = field(default_factory=set)
+    package: str = ""
+    module_name: str = ""
+    files_by_pkg: dict[str, list[str]] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=dict)  # package -> BUILD file
+    bzl_cache: dict[str, sl.FrozenModule] = field(default_factory=dict)
+    rule_names: dict[int, str] = field(default_factory=dict)
+    targets_by_pkg: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # Markdown mode: values and stubs that earlier blocks bound (name -> Starlark snippet or JSON value).
+    doc_env: dict[str, Any] = field(default_factory=dict)
+    doc_names: set[str] = field(default_factory=set)
+
+    # ---- hooks called from Starlark -------------------------------------------------------------
+    def _rec(self, kind: str, payload: dict[str, Any], stack: str) -> int:
+        frames = [(f, int(ln)) for f, ln, _fn in _FRAME.findall(stack) if not f.startswith("<")]
+        self.records.append(Rec(kind, payload, frames, self.package))
+        idx = len(self.records) - 1
+        if kind == "target":
+            attrs = dict(payload.get("attrs") or {})
+            attrs.update(name=payload.get("name"), kind=payload.get("kind"))
+            self.targets_by_pkg.setdefault(self.package, {})[str(payload.get("name"))] = attrs
+        elif kind == "rule" and frames:
+            file, line = frames[-1]
+            src = self.sources.get(file, "").split("\n")
+            mt = re.match(r"\s*(\w+)\s*=", src[line - 1]) if 0 < line <= len(src) else None
+            self.rule_names[idx] = mt.group(1) if mt else f"rule@{file}:{line}"
+        return idx
+
+    def _glob(self, include: list[str], exclude: list[str]) -> list[str]:
+        files = self.files_by_pkg.get(self.package, [])
+        inc = [_glob_regex(p) for p in include if isinstance(p, str)]
+        exc = [_glob_regex(p) for p in exclude if isinstance(p, str)]
+        return [f for f in files if any(r.match(f) for r in inc) and not any(r.match(f) for r in exc)]
+
+    def _existing(self, name: str) -> dict[str, Any] | None:
+        return self.targets_by_pkg.get(self.package, {}).get(name)
+
+    def _existing_all(self) -> dict[str, Any]:
+        return dict(self.targets_by_pkg.get(self.package, {}))
+
+    def _tags_for(self, source: str) -> Callable[[], list[str]]:
+        names = sorted(set(re.findall(r"\.\s*(\w+)\s*\(", source)))
+        return lambda: names
+
+    @staticmethod
+    def _retkind(kind: str) -> str:
+        base = kind.rsplit(".", 1)[-1] if kind.startswith("selects.") is False else kind
+        if kind in _RETURNS:
+            return _RETURNS[kind]
+        if base in _RETURNS:
+            return _RETURNS[base]
+        return "list" if base.endswith("_deps") else "none"
+
+    # ---- modules -------------------------------------------------------------------------------
+    def new_module(self, flavour: str, source: str) -> sl.Module:
+        """A module with the host hooks and the prelude of ``flavour`` evaluated into it."""
+        mod = sl.Module()
+        mod.add_callable("_rec", self._rec)
+        mod.add_callable("_tags", self._tags_for(source))
+        mod.add_callable("_glob", self._glob)
+        mod.add_callable("_pkg", lambda: self.package)
+        mod.add_callable("_module_name", lambda: self.module_name)
+        mod.add_callable("_existing", self._existing)
+        mod.add_callable("_existing_all", self._existing_all)
+        mod.add_callable("_retkind", self._retkind)
+        sl.eval(mod, _prelude_ast(flavour), _GLOBALS)
+        return mod
+
+    def stub_snippet(self, name: str, source: str, kind: str | None = None) -> str:
+        """Starlark that binds ``name`` to a recording stub shaped after how ``source`` uses it."""
+        attrs = sorted(set(re.findall(rf"(?<![\w.]){re.escape(name)}\.(\w+)", source)))
+        if attrs:
+            return f"{name} = _ext_struct({name!r}, {attrs!r})\n"
+        called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source)
+        if not called and name.isupper():
+            return f"{name} = []\n"
+        return f"{name} = _ext_stub({(kind or name)!r})\n"
+
+    def external_module(self, module_id: str, symbols: Iterable[str], source: str) -> sl.FrozenModule:
+        """A frozen module whose symbols are recording stubs (for loads from other repositories)."""
+        mod = self.new_module("build", "")
+        snippet = "".join(self.stub_snippet(s, source) for s in symbols)
+        if snippet:
+            sl.eval(mod, sl.parse("<prelude>", snippet), _GLOBALS)
+        return mod.freeze()
+
+    # ---- evaluation ----------------------------------------------------------------------------
+    def eval_file(
+        self, display: str, source: str, flavour: str, package: str, *, allow_stub: Callable[[str], bool]
+    ) -> sl.Module | None:
+        """Parse and evaluate one file; findings go to ``self.findings``. Returns the module (if it ran)."""
+        self.sources[display] = source
+        self.package = package
+        try:
+            ast = sl.parse(display, source)
+        except sl.StarlarkError as exc:
+            self.syntax_finding(display, source, exc)
+            self.incomplete.add(package if flavour == "build" else display)
+            return None
+        load_syms: dict[str, list[str]] = {}
+        for ld in ast.loads():
+            syms = list(ld.symbols.values())
+            load_syms.setdefault(ld.module_id, []).extend(syms)
+            line = _load_line(source, ld.module_id)
+            self.loads.append(m.Load(m.Loc(display, line), ld.module_id, tuple(ld.symbols.keys())))
+        if flavour == "module" or display.endswith(".bzl"):
+            for lint in ast.lint():
+                if lint.short_name == "duplicate-top-level-assign":
+                    self.rebinding(display, lint)
+        loader = sl.FileLoader(lambda mid: self.load(mid, display, package, load_syms.get(mid, []), source))
+        stubs: dict[str, str] = {}
+        mod = self.new_module(flavour, source)
+        for _attempt in range(60):
+            self.package = package
+            try:
+                sl.eval(mod, ast, _GLOBALS, loader)
+                return mod
+            except sl.StarlarkError as exc:
+                prob = parse_error(exc)
+                name = prob.unknown_name
+                if name and name not in stubs and prob.file == display and allow_stub(name):
+                    # Names resolve before anything runs, so the module is still untouched: add a stub, retry.
+                    stubs[name] = self.doc_env.get(name) or self.stub_snippet(name, source)
+                    sl.eval(mod, sl.parse("<prelude>", stubs[name]), _GLOBALS)
+                    continue
+                self.eval_finding(display, prob, flavour)
+                self.incomplete.add(package if flavour == "build" else display)
+                return mod
+        return None
+
+    def load(self, module_id: str, requester: str, package: str, symbols: list[str], source: str) -> Any:
+        """FileLoader callback: the workspace's own .bzl files are evaluated, others stubbed."""
+        path = self.main_repo_path(module_id, package)
+        if path is None or self.root is None or self.fragment:
+            return self.external_module(module_id, symbols, source)
+        if path in self.bzl_cache:
+            return self.bzl_cache[path]
+        file = self.root / path
+        saved = self.package
+        frozen: sl.FrozenModule
+        if not file.is_file():
+            self.findings.append(
+                m.Finding(
+                    requester,
+                    _load_line(source, module_id),
+                    "RR103",
+                    "error",
+                    f"load() of {module_id}: {path} does not exist",
+                    "fix the label (//package:file.bzl, relative to the workspace root) or add the file",
+                )
+            )
+            frozen = self.external_module(module_id, symbols, source)
+        else:
+            bzl_src = file.read_text(encoding="utf-8", errors="replace")
+            pkg = str(Path(path).parent).replace(".", "") if "/" in path else ""
+            mod = self.eval_file(path, bzl_src, "build", pkg, allow_stub=lambda n: n in BZL_GLOBALS)
+            self.package = saved
+            if mod is None or path in self.incomplete:
+                frozen = self.external_module(module_id, symbols, source)
+            else:
+                frozen = mod.freeze()
+        self.package = saved
+        self.bzl_cache[path] = frozen
+        return frozen
+
+    def main_repo_path(self, module_id: str, package: str) -> str | None:
+        """Workspace-relative path of a .bzl label in the main repository, None for other repositories."""
+        mid = module_id
+        for prefix in ("@//", f"@{self.module_name}//" if self.module_name else "@//"):
+            if mid.startswith(prefix):
+                mid = mid[len(prefix) - 2 :]
+        if mid.startswith("@"):
+            return None
+        if mid.startswith("//"):
+            pkg, _, name = mid[2:].partition(":")
+            return f"{pkg}/{name}".strip("/") if name else None
+        name = mid[1:] if mid.startswith(":") else mid
+        return f"{package}/{name}".strip("/")
+
+    # ---- findings ------------------------------------------------------------------------------
+    def syntax_finding(self, display: str, source: str, exc: Exception) -> None:
+        prob = parse_error(exc)
+        line, hint = prob.line, "fix the syntax; Bazel stops reading the file at this point"
+        opened = text.unclosed_bracket_before(source, prob.line)
+        message = prob.message
+        if opened and opened[1] < prob.line:
+            message = f"'{opened[0]}' opened here is never closed (the parser noticed at line {prob.line})"
+            line, hint = opened[1], f"close the '{opened[0]}' before the next statement"
+        elif "unfinished string" in message:
+            hint = "close the string literal on the same line (use triple quotes for multi-line strings)"
+        self.findings.append(m.Finding(display, line, "RR001", "error", f"syntax error: {message}", hint))
+
+    def eval_finding(self, display: str, prob: StarlarkProblem, flavour: str) -> None:
+        file = prob.file if prob.file and not prob.file.startswith("<") else display
+        if prob.unknown_name:
+            sev: m.Severity = "warning" if self.fragment else "error"
+            hint = (
+                'load it first, e.g. load("@rules_rust//rust:defs.bzl", "rust_binary")'
+                if flavour != "module"
+                else "MODULE.bazel has no load(); use the built-in functions"
+            )
+            self.findings.append(
+                m.Finding(
+                    file,
+                    prob.line,
+                    "RR002",
+                    sev,
+                    f"name '{prob.unknown_name}' is used without load() or definition",
+                    hint,
+                )
+            )
+        else:
+            self.findings.append(
+                m.Finding(
+                    file,
+                    prob.line,
+                    "RR003",
+                    "warning",
+                    f"evaluation stopped: {prob.message}",
+                    "preflight could not evaluate the rest of this file; checks on it are limited",
+                )
+            )
+
+    def rebinding(self, display: str, lint: Any) -> None:
+        mt = re.search(r"assignment of `(\w+)`, first defined at .*?:(\d+):", lint.problem)
+        if not mt:
+            return
+        line = lint.resolved_location.span.begin.line + 1
+        self.rebindings.append(m.Binding(m.Loc(display, line), mt.group(1), m.Loc(display, int(mt.group(2)))))
+
+
+def _load_line(source: str, module_id: str) -> int:
+    idx = source.find(module_id)
+    return source.count("\n", 0, idx) + 1 if idx >= 0 else 1
+
+
+_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Bazel glob pattern → regex (``**`` spans directories, ``*`` and ``?`` do not)."""
+    if pattern in _GLOB_CACHE:
+        return _GLOB_CACHE[pattern]
+    out = []
+    parts = pattern.split("/")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            out.append(".*" if last else "(?:.*/)?")
+            continue
+        seg = "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in part)
+        out.append(seg if last else seg + "/")
+    rx = re.compile("".join(out) + r"\Z")
+    _GLOB_CACHE[pattern] = rx
+    return rx
+
+
+# ---- workspace walking ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tree:
+    """Files of a workspace: package dirs (with their BUILD file), .bzl files, and all files per package."""
+
+    packages: dict[str, str]
+    bzl_files: list[str]
+    files_by_pkg: dict[str, list[str]]
+    all_files: frozenset[str]
+
+
+def walk(root: Path) -> Tree:
+    """List a workspace, skipping bazel-* output links, VCS dirs, Cargo target dirs and .bazelignore'd dirs."""
+    ignored: set[str] = set()
+    ign = root / ".bazelignore"
+    if ign.is_file():
+        ignored = {
+            ln.strip().strip("/")
+            for ln in ign.read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")
+        }
+    packages: dict[str, str] = {}
+    bzl: list[str] = []
+    dir_files: dict[str, list[str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        rel = "" if rel == "." else rel.replace(os.sep, "/")
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(("bazel-", "."))
+            and d not in _SKIP_DIRS
+            and f"{rel}/{d}".strip("/") not in ignored
+            and not os.path.exists(os.path.join(dirpath, d, "CACHEDIR.TAG"))
+        )
+        dir_files[rel] = filenames
+        for build in ("BUILD.bazel", "BUILD"):
+            if build in filenames and os.path.isfile(os.path.join(dirpath, build)):
+                packages[rel] = f"{rel}/{build}".strip("/")
+                break
+        bzl += [f"{rel}/{f}".strip("/") for f in filenames if f.endswith(".bzl")]
+    files_by_pkg: dict[str, list[str]] = {}
+    all_files: set[str] = set()
+    for rel, names in dir_files.items():
+        owner = rel
+        while owner not in packages and owner:
+            owner = owner.rsplit("/", 1)[0] if "/" in owner else ""
+        if owner not in packages:
+            owner = "\0none"
+        for name in names:
+            path = f"{rel}/{name}".strip("/")
+            all_files.add(path)
+            inner = path[len(owner) + 1 :] if owner else path
+            files_by_pkg.setdefault(owner, []).append(inner)
+    return Tree(packages, sorted(bzl), files_by_pkg, frozenset(all_files))
+
+
+def evaluate_workspace(root: Path) -> m.Model:
+    """Evaluate MODULE.bazel (and its includes), WORKSPACE(.bzlmod), every BUILD and .bzl file of ``root``."""
+    tree = walk(root)
+    s = Session(root, files_by_pkg=tree.files_by_pkg, packages=tree.packages)
+    module_file = root / "MODULE.bazel"
+    if module_file.is_file():
+        src = module_file.read_text(encoding="utf-8", errors="replace")
+        name_m = re.search(r"module\(\s*[^)]*?name\s*=\s*\"([^\"]+)\"", src, re.S)
+        s.module_name = name_m.group(1) if name_m else ""
+        s.eval_file("MODULE.bazel", src, "module", "", allow_stub=lambda n: False)
+        done = {"MODULE.bazel"}
+        for rec in list(s.records):
+            if rec.kind == "include":
+                path = s.main_repo_path(str(rec.payload["label"]), "")
+                if path and path not in done and (root / path).is_file():
+                    done.add(path)
+                    s.eval_file(path, (root / path).read_text(), "module", "", allow_stub=lambda n: False)
+    for ws in ("WORKSPACE.bzlmod", "WORKSPACE", "WORKSPACE.bazel"):
+        if (root / ws).is_file():
+            s.package = "//external"
+            s.eval_file(
+                ws,
+                (root / ws).read_text(encoding="utf-8", errors="replace"),
+                "build",
+                "//external",
+                allow_stub=lambda n: True,
+            )
+            break
+    for pkg, build in sorted(tree.packages.items()):
+        src = (root / build).read_text(encoding="utf-8", errors="replace")
+        s.eval_file(build, src, "build", pkg, allow_stub=lambda n: False)
+    for bzl in tree.bzl_files:
+        mid = "//" + bzl.rsplit("/", 1)[0] + ":" + bzl.rsplit("/", 1)[-1] if "/" in bzl else "//:" + bzl
+        if bzl not in s.bzl_cache:
+            s.load(mid, bzl, "", [], "")
+    rc = root / ".bazelrc"
+    platforms = re.findall(r"--platforms[= ](\S+)", rc.read_text(errors="replace")) if rc.is_file() else []
+    bv = root / ".bazelversion"
+    version = bv.read_text().strip() if bv.is_file() else ""
+    return build_model(s, str(root), tuple(platforms), version, tree.all_files)
+
+
+def build_model(
+    s: Session,
+    root: str,
+    bazelrc_platforms: tuple[str, ...] = (),
+    bazel_version: str = "",
+    all_files: frozenset[str] = frozenset(),
+    blocks: tuple[tuple[int, int], ...] = (),
+) -> m.Model:
+    """Turn the session's records into a frozen model."""
+    deps, exts, tags, repos, regs, ovs, decls = [], [], [], [], [], [], []
+    targets, selects, globs, pkg_calls = [], [], [], []
+    module_name = module_repo = ""
+    ws_macros = False
+    for idx, r in enumerate(s.records):
+        p, loc = r.payload, r.loc
+        if r.kind == "module":
+            module_name, module_repo = str(p.get("name") or ""), str(p.get("repo_name") or "")
+        elif r.kind == "bazel_dep":
+            deps.append(
+                m.BazelDep(
+                    loc,
+                    str(p["name"]),
+                    str(p.get("version") or ""),
+                    str(p.get("repo_name") or ""),
+                    bool(p.get("dev")),
+                )
+            )
+        elif r.kind == "use_extension":
+            line = s.sources.get(loc.file, "").split("\n")[loc.line - 1] if loc.line else ""
+            var = re.match(r"\s*(\w+)\s*=", line)
+            exts.append(
+                m.Extension(
+                    idx, loc, str(p["bzl"]), str(p["name"]), var.group(1) if var else "", bool(p.get("dev"))
+                )
+            )
+        elif r.kind == "tag":
+            tags.append(m.Tag(loc, int(p["ext"]), str(p["tag"]), dict(p.get("attrs") or {})))
+        elif r.kind == "use_repo":
+            repos.append(m.UseRepo(loc, int(p["ext"]), tuple(str(x) for x in p["repos"])))
+        elif r.kind == "register":
+            regs.append(m.Registration(loc, str(p["kind"]), str(p["label"])))
+        elif r.kind == "override":
+            ovs.append(m.Override(loc, str(p["kind"]), str(p["module_name"]), dict(p.get("attrs") or {})))
+        elif r.kind == "repo":
+            decls.append(m.RepoDecl(loc, str(p["name"]), str(p["kind"])))
+        elif r.kind == "target" and r.package == "//external":
+            decls.append(m.RepoDecl(loc, str(p["name"]), str(p.get("kind"))))
+        elif r.kind == "call" and r.package == "//external":
+            ws_macros = True
+        elif r.kind == "target":
+            kind = str(p.get("kind") or "")
+            if "rule" in p:
+                kind = s.rule_names.get(int(p["rule"]), kind or "rule")
+            targets.append(
+                m.Target(loc, r.package, str(p["name"]), kind, str(p["origin"]), dict(p.get("attrs") or {}))
+            )
+        elif r.kind == "select":
+            selects.append(m.Select(loc, r.package, tuple(str(k) for k in p["keys"])))
+        elif r.kind == "glob":
+            globs.append(
+                m.Glob(
+                    loc,
+                    r.package,
+                    tuple(_strs(p["include"])),
+                    tuple(_strs(p["exclude"])),
+                    int(p["matches"]),
+                    p.get("allow_empty"),
+                )
+            )
+        elif r.kind == "package":
+            pkg_calls.append(loc)
+    packages = tuple(
+        m.Package(pkg, build, pkg not in s.incomplete) for pkg, build in sorted(s.packages.items())
+    )
+    return m.Model(
+        root=root,
+        module_name=module_name or s.module_name,
+        module_repo_name=module_repo,
+        bazel_deps=tuple(deps),
+        extensions=tuple(exts),
+        tags=tuple(tags),
+        use_repos=tuple(repos),
+        registrations=tuple(regs),
+        overrides=tuple(ovs),
+        repo_decls=tuple(decls),
+        packages=packages,
+        targets=tuple(targets),
+        selects=tuple(selects),
+        globs=tuple(globs),
+        loads=tuple(s.loads),
+        rebindings=tuple(s.rebindings),
+        package_calls=tuple(pkg_calls),
+        workspace_file_has_macros=ws_macros,
+        bazelrc_platforms=bazelrc_platforms,
+        bazel_version=bazel_version,
+        all_files=all_files,
+        blocks=blocks,
+        files=dict(s.sources),
+        fragment=s.fragment,
+        findings=tuple(s.findings),
+    )
+
+
+def _strs(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []

@@ -1,0 +1,250 @@
+"""Values passed between the preflight stages: the evaluated model and the findings.
+
+The evaluator (``evaluate.py``) turns Starlark files into a :class:`Model`; each check
+(``checks/*.py``) reads the model and yields :class:`Finding` values. Everything is frozen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is (file relative to the workspace root, 1-based line), what and what to do."""
+
+    file: str
+    line: int
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object the CLI prints for this finding."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        text = f"{self.file}:{self.line}: {self.severity} {self.code}: {self.message}"
+        return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """All findings of one preflight run, sorted by file and line."""
+
+    findings: tuple[Finding, ...] = ()
+    root: str = ""
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The findings with severity ``error`` (any of them makes the run fail)."""
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """The findings with severity ``warning``."""
+        return tuple(f for f in self.findings if f.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error finding."""
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        """The codes of all findings, in order (handy in tests)."""
+        return [f.code for f in self.findings]
+
+    def format(self) -> str:
+        """Human-readable listing, one finding per line (plus its hint)."""
+        if not self.findings:
+            return "preflight: no findings"
+        lines = [str(f) for f in self.findings]
+        lines.append(f"preflight: {len(self.errors)} error(s), {len(self.warnings)} warning(s)")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A position in a workspace file (path relative to the root, 1-based line)."""
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Load:
+    loc: Loc
+    module: str
+    symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BazelDep:
+    loc: Loc
+    name: str
+    version: str
+    repo_name: str
+    dev: bool
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One ``use_extension`` call; ``var`` is the name it was bound to (when seen)."""
+
+    id: int
+    loc: Loc
+    bzl: str
+    name: str
+    var: str = ""
+    dev: bool = False
+
+
+@dataclass(frozen=True)
+class Tag:
+    loc: Loc
+    ext: int
+    tag: str
+    attrs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UseRepo:
+    loc: Loc
+    ext: int
+    repos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """``register_toolchains`` / ``register_execution_platforms`` label."""
+
+    loc: Loc
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Override:
+    loc: Loc
+    kind: str
+    module_name: str
+    attrs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RepoDecl:
+    """A repository declared by ``use_repo_rule`` or in ``WORKSPACE(.bzlmod)``."""
+
+    loc: Loc
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A rule or macro call in a BUILD file.
+
+    ``origin``: ``native`` (Bazel built-in), ``rule`` (a ``rule()`` from the workspace's own .bzl),
+    ``external`` (a symbol loaded from another repository: recorded, not run, may be a macro that
+    creates further targets the model cannot see) or ``macro`` (a symbolic ``macro()``).
+    """
+
+    loc: Loc
+    package: str
+    name: str
+    kind: str
+    origin: str
+    attrs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Select:
+    loc: Loc
+    package: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Glob:
+    loc: Loc
+    package: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    matches: int
+    allow_empty: bool | None
+
+
+@dataclass(frozen=True)
+class Package:
+    """A BUILD file. ``complete`` is False when its evaluation stopped early."""
+
+    name: str
+    build_file: str
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A top-level name bound twice in one MODULE.bazel/.bzl file (Bazel rejects it)."""
+
+    loc: Loc
+    name: str
+    first: Loc
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything preflight learned about a workspace (or a Markdown document)."""
+
+    root: str
+    module_name: str = ""
+    module_repo_name: str = ""
+    bazel_deps: tuple[BazelDep, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    use_repos: tuple[UseRepo, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    repo_decls: tuple[RepoDecl, ...] = ()
+    packages: tuple[Package, ...] = ()
+    targets: tuple[Target, ...] = ()
+    selects: tuple[Select, ...] = ()
+    globs: tuple[Glob, ...] = ()
+    loads: tuple[Load, ...] = ()
+    rebindings: tuple[Binding, ...] = ()
+    package_calls: tuple[Loc, ...] = ()
+    workspace_file_has_macros: bool = False
+    bazelrc_platforms: tuple[str, ...] = ()
+    bazel_version: str = ""
+    all_files: frozenset[str] = frozenset()
+    blocks: tuple[tuple[int, int], ...] = ()
+    """Markdown mode: the (first, last) line of every Starlark block."""
+    files: Mapping[str, str] = field(default_factory=dict)
+    fragment: bool = False
+    """True in Markdown mode: blocks are excerpts, so completeness cannot be assumed."""
+    findings: tuple[Finding, ...] = ()
+    """Findings raised while evaluating (syntax errors, unknown names)."""
+
+    def ext(self, ext_id: int) -> Extension | None:
+        """The extension with this id."""
+        for e in self.extensions:
+            if e.id == ext_id:
+                return e
+        return None
+
+    def tags_of(self, bzl_suffix: str, name: str) -> list[Tag]:
+        """Tags of every extension whose .bzl label ends with ``bzl_suffix`` and is named ``name``."""
+        ids = {e.id for e in self.extensions if e.bzl.endswith(bzl_suffix) and e.name == name}
+        return [t for t in self.tags if t.ext in ids]

@@ -1,0 +1,241 @@
+# ruff: noqa: E501
+"""Host builtins written in Starlark: every call records itself through ``_rec`` (see evaluate.py).
+
+starlark-pyo3 converts values through JSON, so Python callables cannot return functions or
+structs; these definitions are evaluated into each module before the file itself.
+"""
+
+from __future__ import annotations
+
+COMMON = """
+_SIMPLE = ["string", "int", "bool", "NoneType", "float"]
+
+def _flat(x):
+    t = type(x)
+    if t == "list" or t == "tuple":
+        return [y if type(y) in _SIMPLE else str(y) for y in x]
+    if t == "dict":
+        return {str(k): (y if type(y) in _SIMPLE else str(y)) for k, y in x.items()}
+    return str(x)
+
+def _clean(v):
+    t = type(v)
+    if t in _SIMPLE:
+        return v
+    if t == "list" or t == "tuple":
+        return [x if type(x) in _SIMPLE else _flat(x) for x in v]
+    if t == "dict" or t == "struct":
+        if t == "struct":
+            return str(v)
+        return {str(k): (x if type(x) in _SIMPLE else _flat(x)) for k, x in v.items()}
+    return str(v)
+
+def _kw(kw):
+    return {k: _clean(v) for k, v in kw.items()}
+
+def select(d, no_match_error = ""):
+    _rec("select", {"keys": [str(k) for k in d.keys()]}, call_stack())
+    vals = d.values()
+    if vals and all([type(v) == "list" for v in vals]):
+        out = []
+        for v in vals:
+            out += v
+        return out
+    return vals[0] if vals else None
+
+def Label(s):
+    return str(s)
+"""
+
+MODULE = """
+def module(name = "", version = "", compatibility_level = 0, repo_name = "", bazel_compatibility = []):
+    _rec("module", {"name": name, "repo_name": repo_name}, call_stack())
+
+def bazel_dep(name, version = "", max_compatibility_level = -1, repo_name = "", dev_dependency = False):
+    _rec("bazel_dep", {"name": name, "version": version, "repo_name": repo_name or "", "dev": dev_dependency}, call_stack())
+
+def _tag(ext, t):
+    def f(*args, **kw):
+        _rec("tag", {"ext": ext, "tag": t, "attrs": _kw(kw)}, call_stack())
+    return f
+
+def _proxy(ext):
+    return struct(_rr_ext = ext, **{t: _tag(ext, t) for t in _tags()})
+
+def use_extension(extension_bzl_file, extension_name, dev_dependency = False, isolate = False):
+    ext = _rec("use_extension", {"bzl": extension_bzl_file, "name": extension_name, "dev": dev_dependency}, call_stack())
+    return _proxy(ext)
+
+def _ext_of(p):
+    return getattr(p, "_rr_ext", -1)
+
+def use_repo(extension_proxy, *args, **kwargs):
+    _rec("use_repo", {"ext": _ext_of(extension_proxy), "repos": list(args) + list(kwargs.keys())}, call_stack())
+
+def inject_repo(extension_proxy, *args, **kwargs):
+    pass
+
+def override_repo(extension_proxy, *args, **kwargs):
+    pass
+
+def register_toolchains(*toolchain_labels, dev_dependency = False):
+    for l in toolchain_labels:
+        _rec("register", {"kind": "toolchain", "label": l}, call_stack())
+
+def register_execution_platforms(*platform_labels, dev_dependency = False):
+    for l in platform_labels:
+        _rec("register", {"kind": "execution_platform", "label": l}, call_stack())
+
+def local_path_override(module_name, path):
+    _rec("override", {"kind": "local_path_override", "module_name": module_name, "attrs": {"path": path}}, call_stack())
+
+def archive_override(module_name, **kw):
+    _rec("override", {"kind": "archive_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
+
+def git_override(module_name, **kw):
+    _rec("override", {"kind": "git_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
+
+def single_version_override(module_name, **kw):
+    _rec("override", {"kind": "single_version_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
+
+def multiple_version_override(module_name, versions, registry = ""):
+    _rec("override", {"kind": "multiple_version_override", "module_name": module_name, "attrs": {}}, call_stack())
+
+def use_repo_rule(repo_rule_bzl_file, repo_rule_name):
+    def f(name, **kw):
+        _rec("repo", {"name": name, "kind": repo_rule_name}, call_stack())
+    return f
+
+def include(label):
+    _rec("include", {"label": label}, call_stack())
+
+def flag_alias(name, starlark_flag):
+    pass
+"""
+
+_NATIVE_RULES = ["alias", "cc_binary", "cc_import", "cc_library", "cc_proto_library", "cc_shared_library", "cc_test", "cc_toolchain", "cc_toolchain_suite", "config_setting", "constraint_setting", "constraint_value", "environment", "filegroup", "genquery", "genrule", "java_binary", "java_import", "java_library", "java_plugin", "java_test", "java_toolchain", "label_flag", "label_setting", "platform", "proto_lang_toolchain", "proto_library", "py_binary", "py_library", "py_runtime", "py_test", "sh_binary", "sh_library", "sh_test", "starlark_doc_extract", "test_suite", "toolchain", "toolchain_type", "objc_library", "objc_import", "package_group", "environment_group", "java_runtime"]
+
+BUILD = (
+    """
+def _native(kind):
+    def f(name, **kw):
+        _rec("target", {"kind": kind, "name": name, "attrs": _kw(kw), "origin": "native"}, call_stack())
+    return f
+
+def package(**kw):
+    _rec("package", {"attrs": _kw(kw)}, call_stack())
+
+def glob(include = [], exclude = [], exclude_directories = 1, allow_empty = None):
+    found = _glob(include, exclude)
+    _rec("glob", {"include": include, "exclude": exclude, "matches": len(found), "allow_empty": allow_empty}, call_stack())
+    return found
+
+def exports_files(srcs, visibility = None, licenses = None):
+    for s in srcs:
+        _rec("target", {"kind": "exports_files", "name": s, "attrs": {}, "origin": "native"}, call_stack())
+
+def licenses(license_types):
+    pass
+
+def package_name():
+    return _pkg()
+
+def repository_name():
+    return "@"
+
+def module_name():
+    return _module_name()
+
+def module_version():
+    return ""
+
+def existing_rule(name):
+    return _existing(name)
+
+def existing_rules():
+    return _existing_all()
+
+def subpackages(include, exclude = [], allow_empty = False):
+    return []
+
+def package_relative_label(s):
+    return str(s)
+
+def depset(direct = None, order = "default", transitive = None):
+    return list(direct or [])
+"""
+    + "".join(f'{n} = _native("{n}")\n' for n in _NATIVE_RULES)
+    + "native = struct(glob = glob, package = package, exports_files = exports_files, "
+    "package_name = package_name, repository_name = repository_name, existing_rule = existing_rule, "
+    "existing_rules = existing_rules, subpackages = subpackages, module_name = module_name, "
+    "module_version = module_version, licenses = licenses, package_relative_label = package_relative_label, "
+    + ", ".join(f"{n} = {n}" for n in _NATIVE_RULES)
+    + ")\n"
+)
+
+BZL = """
+def _obj(*args, **kw):
+    return struct(**{k: v for k, v in kw.items()})
+
+attr = struct(**{k: _obj for k in ["bool", "int", "int_list", "label", "label_keyed_string_dict",
+    "label_list", "output", "output_list", "string", "string_dict", "string_keyed_label_dict",
+    "string_list", "string_list_dict"]})
+
+def rule(implementation = None, attrs = {}, **kw):
+    rid = _rec("rule", {"origin": "rule"}, call_stack())
+    def r(name, **kw2):
+        _rec("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "rule"}, call_stack())
+    return r
+
+def macro(implementation = None, attrs = {}, **kw):
+    rid = _rec("rule", {"origin": "macro"}, call_stack())
+    def r(name, **kw2):
+        _rec("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "macro"}, call_stack())
+    return r
+
+def provider(doc = "", fields = None, init = None):
+    def p(*args, **kw):
+        return struct(**kw)
+    if init != None:
+        return (p, p)
+    return p
+
+def repository_rule(implementation = None, **kw):
+    def r(name = "", **kw2):
+        _rec("repo", {"name": name, "kind": "repository_rule"}, call_stack())
+    return r
+
+def module_extension(implementation = None, **kw):
+    return struct(kind = "module_extension")
+
+def tag_class(**kw):
+    return struct(kind = "tag_class")
+
+def aspect(implementation = None, **kw):
+    return struct(kind = "aspect")
+
+def transition(implementation = None, inputs = [], outputs = []):
+    return struct(kind = "transition")
+
+def analysis_test_transition(settings = {}):
+    return struct(kind = "transition")
+
+def exec_group(**kw):
+    return struct(kind = "exec_group")
+
+def subrule(**kw):
+    return _obj
+
+def visibility(v):
+    pass
+
+config = struct(**{k: _obj for k in ["bool", "exec", "int", "none", "string", "string_list", "target"]})
+config_common = struct(toolchain_type = _obj, FeatureFlagInfo = _obj)
+platform_common = struct(ToolchainInfo = _obj, TemplateVariableInfo = _obj, ConstraintValueInfo = _obj,
+    ConstraintSettingInfo = _obj, PlatformInfo = _obj)
+DefaultInfo = _obj
+OutputGroupInfo = _obj
+RunEnvironmentInfo = _obj
+InstrumentedFilesInfo = _obj
+CcInfo = _obj
+"""
