@@ -1,0 +1,83 @@
+"""``python -m pytest_rules_rust inspect-image PATH [--json]`` on real layouts, good and tampered."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from oci_helpers import responders
+
+from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image
+from pytest_rules_rust.platforms import Platform
+
+__all__ = ["responders"]
+PLATFORM_KEYS = {
+    "os",
+    "architecture",
+    "variant",
+    "digest",
+    "entrypoint",
+    "cmd",
+    "env",
+    "exposed_ports",
+    "user",
+    "workdir",
+    "labels",
+    "layers",
+    "files",
+}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_rules_rust", "inspect-image", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def index(tmp_path: Path, responders: dict[Platform, Path]) -> Layout:
+    return assemble_service_image(responders, tmp_path / "image_index", ["/bin"], ["3232"], compress=True)
+
+
+def test_json_keys_and_values(index: Layout) -> None:
+    done = _cli(str(index.path), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {"digest", "short_tag", "platforms"}
+    assert (data["digest"], data["short_tag"]) == (index.digest, index.tag_file.read_text().strip())
+    assert [set(p) for p in data["platforms"]] == [PLATFORM_KEYS, PLATFORM_KEYS]
+    assert [(p["architecture"], p["variant"]) for p in data["platforms"]] == [("amd64", ""), ("arm64", "v8")]
+    assert all(p["exposed_ports"] == ["3232/tcp"] and p["files"] == ["/bin"] for p in data["platforms"])
+
+
+def test_text_output(index: Layout) -> None:
+    done = _cli(str(index.path))
+    assert done.returncode == 0, done.stderr
+    assert f"short_tag: {index.short_tag}" in done.stdout
+    assert "linux/arm64/v8:" in done.stdout and "-r-xr-xr-x 0:0" in done.stdout
+
+
+def test_tampered_blob_is_one_line_without_traceback(index: Layout) -> None:
+    nested = json.loads((index.path / "blobs" / "sha256" / index.digest[7:]).read_text())
+    manifest = nested["manifests"][0]["digest"]
+    blob = index.path / "blobs" / "sha256" / manifest[7:]
+    blob.write_bytes(blob.read_bytes().replace(b"schemaVersion", b"schemaversion"))
+    done = _cli(str(index.path), "--json")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ") and f"digest mismatch for blob {manifest}" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    done = _cli(str(tmp_path / "nope"))
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or directory"
