@@ -41,6 +41,9 @@ _PACKAGE = Path(__file__).resolve().parent
 _ANCHOR = re.compile(r"#\s*rr:param\s+(\w+)\s*$")
 _BLOCK = re.compile(r"^\s*#\s*rr:(begin|end)\s+(\w+)\s*$")
 _LITERAL = re.compile(r"""^(\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\]|True|False|true|false|-?\d+)(\s*[,)]*\s*)$""")
+_LIST_OPEN = re.compile(r"=\s*\[\s*$")
+_LIST_ITEM = re.compile(r"""^\s*"(?:[^"\\]|\\.)*",?\s*$""")
+_LIST_CLOSE = re.compile(r"^\s*\]([,)\s]*)$")
 _STARLARK_NAMES = ("MODULE.bazel", "BUILD", "BUILD.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod")
 _SKIP_DIRS = {".git", "target", "node_modules", "__pycache__"}
 
@@ -201,42 +204,64 @@ def _copy_tree(source: Path, dest: Path) -> None:
     shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
 
 
-def _blocks(
-    lines: list[str], values: Mapping[str, Value], defaults: Mapping[str, Value], rel: str
-) -> list[str]:
+def _is_commented(line: str) -> bool:
+    return not line.strip() or line.lstrip().startswith("#")
+
+
+def _toggle(body: list[str], enable: bool) -> list[str]:
+    """Uncomment (``# `` prefix removed, indentation kept) or comment out (``# `` + line) a block."""
+    if enable == (not all(_is_commented(line) for line in body)):
+        return body  # already in the wanted state (also when re-materialising a materialised tree)
+    if not enable:
+        return ["# " + line if line.strip() else "#" for line in body]
+    out = []
+    for line in body:
+        stripped = line.lstrip()
+        rest = stripped[1:] if stripped.startswith("#") else stripped
+        out.append(line[: len(line) - len(stripped)] + (rest[1:] if rest.startswith(" ") else rest))
+    return out
+
+
+def block_states(text: str) -> dict[str, bool]:
+    """Whether each ``rr:begin NAME`` block in ``text`` is enabled (has a line that is not a comment)."""
+    states: dict[str, bool] = {}
+    current: str | None = None
+    for line in text.split("\n"):
+        marker = _BLOCK.match(line)
+        if marker:
+            current = marker.group(2) if marker.group(1) == "begin" else None
+            if current:
+                states[current] = False
+        elif current and not _is_commented(line):
+            states[current] = True
+    return states
+
+
+def _blocks(lines: list[str], values: Mapping[str, Value], rel: str) -> list[str]:
     out: list[str] = []
+    body: list[str] = []
     open_block: tuple[str, int] | None = None
     for number, line in enumerate(lines, 1):
         marker = _BLOCK.match(line)
-        if marker:
-            kind, name = marker.groups()
-            if kind == "begin":
-                if open_block:
-                    raise WorkspaceError(f"{rel}:{number}: rr:begin {name} inside rr:begin {open_block[0]}")
-                if name not in values or not isinstance(values[name], bool):
-                    raise WorkspaceError(
-                        f"{rel}:{number}: rr:begin {name} names no boolean parameter of this template"
-                    )
-                open_block = (name, number)
-            elif open_block is None or open_block[0] != name:
-                raise WorkspaceError(f"{rel}:{number}: rr:end {name} without a matching rr:begin {name}")
-            else:
-                open_block = None
-            out.append(line)
+        if not marker:
+            (body if open_block else out).append(line)
             continue
-        if open_block is None or values[open_block[0]] == defaults[open_block[0]]:
-            out.append(line)
-        elif values[open_block[0]]:  # committed commented out, now enabled
-            stripped = line.lstrip()
-            if stripped and not stripped.startswith("#"):
+        kind, name = marker.groups()
+        if kind == "begin":
+            if open_block:
+                raise WorkspaceError(f"{rel}:{number}: rr:begin {name} inside rr:begin {open_block[0]}")
+            if not isinstance(values.get(name), bool):
                 raise WorkspaceError(
-                    f"{rel}:{number}: line in disabled block {open_block[0]} is not commented out"
+                    f"{rel}:{number}: rr:begin {name} names no boolean parameter of this template"
                 )
-            indent = line[: len(line) - len(stripped)]
-            body = stripped[1:]
-            out.append(indent + (body[1:] if body.startswith(" ") else body))
+            open_block, body = (name, number), []
+            out.append(line)
+        elif open_block is None or open_block[0] != name:
+            raise WorkspaceError(f"{rel}:{number}: rr:end {name} without a matching rr:begin {name}")
         else:
-            out.append("# " + line if line.strip() else line)
+            out.extend(_toggle(body, bool(values[name])))
+            out.append(line)
+            open_block = None
     if open_block:
         raise WorkspaceError(f"{rel}:{open_block[1]}: rr:begin {open_block[0]} is never closed")
     return out
@@ -257,32 +282,59 @@ def _render_value(template: Template, name: str, value: Value) -> Value:
     return labels if isinstance(value, list) else labels[0]
 
 
+def _starlark_block(value: object, indent: str) -> str:
+    """Lists of two or more items one per line, as buildifier formats them in BUILD and MODULE files."""
+    if isinstance(value, list) and len(value) > 1:
+        items = "".join(f"{indent}    {starlark_literal(v)},\n" for v in value)
+        return f"[\n{items}{indent}]"
+    return starlark_literal(value)
+
+
+def _literal_span(out: list[str], code: str, rel: str, number: int, name: str) -> tuple[str, str]:
+    """Split an anchored line into the text before and after its literal; a multi-line list
+    (``= [`` … ``],``) is taken off ``out``, the lines already emitted."""
+    eq = code.rfind("=")
+    found = _LITERAL.match(code[eq + 1 :]) if eq >= 0 else None
+    if found:
+        return code[: eq + 1] + found.group(1), found.group(3)
+    closing = _LIST_CLOSE.match(code)
+    if closing:
+        start = len(out) - 1
+        while start >= 0 and _LIST_ITEM.match(out[start]):
+            start -= 1
+        if start >= 0 and _LIST_OPEN.search(out[start]):
+            head = out[start].rstrip()[:-1]
+            del out[start:]
+            return head, closing.group(1)
+    raise WorkspaceError(
+        f"{rel}:{number}: rr:param {name}: no literal after the last '=' on the line",
+        hint='write e.g. version = "1.0"  # rr:param NAME',
+    )
+
+
 def render_text(text: str, rel: str, template: Template, values: Mapping[str, Value]) -> str:
     """Apply boolean blocks and anchored literals to one file's text."""
     if "rr:" not in text:
         return text
-    lines = _blocks(text.split("\n"), values, template.defaults, rel)
-    literal = toml_literal if rel.endswith(".toml") else starlark_literal
-    for index, line in enumerate(lines):
+    lines = _blocks(text.split("\n"), values, rel)
+    toml = rel.endswith(".toml")
+    out: list[str] = []
+    for number, line in enumerate(lines, 1):
         anchor = _ANCHOR.search(line)
         if not anchor:
+            out.append(line)
             continue
-        name, number = anchor.group(1), index + 1
+        name = anchor.group(1)
         if name not in values:
             raise WorkspaceError(f"{rel}:{number}: rr:param {name} is not a parameter of this template")
-        if not (rel.endswith(".toml") or is_starlark(Path(rel))):
+        if not (toml or is_starlark(Path(rel))):
             raise WorkspaceError(f"{rel}:{number}: rr:param is only supported in Starlark and TOML files")
-        code = line[: anchor.start()]
-        eq = code.rfind("=")
-        found = _LITERAL.match(code[eq + 1 :]) if eq >= 0 else None
-        if not found:
-            raise WorkspaceError(
-                f"{rel}:{number}: rr:param {name}: no literal after the last '=' on the line",
-                hint='write e.g. version = "1.0"  # rr:param NAME',
-            )
-        rendered = literal(_render_value(template, name, values[name]))
-        lines[index] = code[: eq + 1] + found.group(1) + rendered + found.group(3) + line[anchor.start() :]
-    return "\n".join(lines)
+        head, tail = _literal_span(out, line[: anchor.start()], rel, number, name)
+        value = _render_value(template, name, values[name])
+        indent = head[: len(head) - len(head.lstrip())]
+        rendered = toml_literal(value) if toml else _starlark_block(value, indent)
+        out.append(head + rendered + tail + line[anchor.start() :])
+    return "\n".join(out)
 
 
 def check_syntax(root: Path) -> None:
