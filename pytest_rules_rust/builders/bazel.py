@@ -1,0 +1,356 @@
+"""The Bazel builder: ``bazel``/``bazelisk`` in a container, outputs found through the BEP stream.
+
+Two container runs per build: ``fetch`` with network (repository rules and module extensions
+download toolchains and crates into the shared repository cache and the workspace's output base),
+then ``build --nofetch`` without network (unless ``online``). Caches under ``<cache>/bazel``:
+
+    repository/         --repository_cache, content-addressed and shared by every build
+    disk/               --disk_cache, content-addressed and shared
+    output_bases/<key>/ --output_base per workspace + parameters, one build at a time (file lock)
+    home/               $HOME and Bazelisk's download cache
+
+Bazel under qemu-user is known to break (bazelbuild/bazel#11379, #22490), so arm64 targets are
+cross-compiled from an amd64 host by default; an emulated arm64 host is opt-in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cache import Cache
+from ..errors import BazelUnavailable, BuildError, ImageError, WorkspaceError
+from ..platforms import Platform
+from .base import Artifact, ArtifactKind, BuildRequest, BuildResult
+from .bep import BepSummary, read_bep
+
+NO_BAZEL_REASON = "Bazel 7.4+ is not installable here (npm has 2.1, Debian 4.2.3)"
+CONTAINER_CACHE = "/rr-cache/bazel"
+CONTAINER_OUT = "/rr-out"
+
+# https://bazel.build/run/scripts#exit-codes
+EXIT_CODES: dict[int, tuple[str, str]] = {
+    0: ("SUCCESS", "the build succeeded"),
+    1: ("BUILD_FAILURE", "the build failed: a target did not compile, link or analyse"),
+    2: ("COMMAND_LINE_ERROR", "Bazel rejected the command line, a flag or an environment variable"),
+    3: ("TESTS_FAILED", "the build succeeded but tests failed or timed out"),
+    4: ("NO_TESTS_FOUND", "the build succeeded but no tests were found"),
+    8: ("INTERRUPTED", "the build was interrupted"),
+    9: ("LOCK_HELD_NOBLOCK_FOR_LOCK", "another Bazel command holds the output base lock"),
+    32: (
+        "REMOTE_ENVIRONMENTAL_ERROR",
+        "an external environment failure not on this machine (remote cache/executor)",
+    ),
+    33: ("OOM_ERROR", "Bazel ran out of memory"),
+    36: ("LOCAL_ENVIRONMENTAL_ERROR", "a local environment problem, suspected permanent (disk, permissions)"),
+    37: ("BLAZE_INTERNAL_ERROR", "Bazel crashed with an internal error"),
+    38: ("TRANSIENT_BUILD_EVENT_SERVICE_UPLOAD_ERROR", "publishing to the Build Event Service failed"),
+    39: ("REMOTE_CACHE_EVICTED", "blobs Bazel needs were evicted from the remote cache"),
+    45: ("PERSISTENT_BUILD_EVENT_SERVICE_UPLOAD_ERROR", "publishing to the Build Event Service failed"),
+}
+_HINTS: dict[int, str] = {
+    1: "read the log for the first ERROR line; run preflight on the workspace",
+    2: "check --rr-bazel-arg values and the workspace's .bazelrc",
+    9: "another build uses this output base; wait or remove the stale lock",
+    32: "check the remote cache/executor flags passed with --rr-bazel-arg",
+    33: "give the container more memory or pass --rr-bazel-arg=--host_jvm_args=-Xmx4g",
+    36: "check free disk space and permissions of the cache directory",
+    37: "retry; if it persists, report it to Bazel with the log",
+    39: "retry, or pass --rr-bazel-arg=--experimental_remote_cache_eviction_retries=3",
+}
+
+
+def explain_exit(rc: int) -> tuple[str, str]:
+    """Bazel's name and a one-line meaning for an exit code."""
+    return EXIT_CODES.get(rc, (f"EXIT_{rc}", f"Bazel exited with code {rc}"))
+
+
+@dataclass(frozen=True)
+class BazelPaths:
+    """Where things live, on the host and as the container sees them."""
+
+    output_base: Path
+    repository_cache: Path
+    disk_cache: Path
+    home: Path
+    out_dir: Path
+
+    @classmethod
+    def for_request(cls, cache: Cache, request: BuildRequest, out_dir: Path) -> BazelPaths:
+        root = cache.path("bazel")
+        return cls(
+            output_base=root / "output_bases" / workspace_key(request),
+            repository_cache=root / "repository",
+            disk_cache=root / "disk",
+            home=root / "home",
+            out_dir=out_dir,
+        )
+
+    def container(self, host: Path) -> str:
+        """The container path of a host path under the cache root or the out dir."""
+        cache_root = self.repository_cache.parent
+        if host.is_relative_to(cache_root):
+            return f"{CONTAINER_CACHE}/{host.relative_to(cache_root)}"
+        if host.is_relative_to(self.out_dir):
+            return f"{CONTAINER_OUT}/{host.relative_to(self.out_dir)}"
+        raise ValueError(f"{host} is not under the cache or the out dir")
+
+    def path_map(self) -> dict[str, Path]:
+        """Container prefixes → host paths, for the URIs in the BEP stream."""
+        return {CONTAINER_CACHE: self.repository_cache.parent, CONTAINER_OUT: self.out_dir}
+
+
+def workspace_key(request: BuildRequest) -> str:
+    """Output bases are per workspace and parameters: a change of rules_rust version starts afresh."""
+    ws = request.workspace
+    blob = json.dumps({"name": ws.name, "params": dict(ws.params)}, sort_keys=True, default=str)
+    return f"{ws.name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+
+
+def manifest_bazel(workspace_root: Path) -> dict[str, object]:
+    """The ``[bazel]`` table of a workspace's ``rules_rust_template.toml`` (empty when absent)."""
+    manifest = workspace_root / "rules_rust_template.toml"
+    if not manifest.exists():
+        return {}
+    table = tomllib.loads(manifest.read_text()).get("bazel", {})
+    return dict(table) if isinstance(table, dict) else {}
+
+
+def platform_label(request: BuildRequest, bazel: Mapping[str, object]) -> str | None:
+    """The ``--platforms`` label for the request, from ``[bazel.platforms]``; None means the host."""
+    table = bazel.get("platforms", {})
+    platforms: Mapping[str, object] = table if isinstance(table, dict) else {}
+    for key in (f"{request.target.docker}/{request.libc}", request.target.docker):
+        label = platforms.get(key)
+        if isinstance(label, str):
+            return label
+    if request.target == request.host and request.libc == "gnu":
+        return None
+    raise WorkspaceError(
+        f"workspace {request.workspace.name} declares no Bazel platform for "
+        f"{request.target} ({request.libc})",
+        hint=f'add `"{request.target.docker}/{request.libc}" = "//build/platforms:..."` under '
+        "[bazel.platforms] in its rules_rust_template.toml",
+    )
+
+
+def targets_for(request: BuildRequest, bazel: Mapping[str, object]) -> tuple[str, ...]:
+    if request.targets:
+        return request.targets
+    listed = bazel.get("targets", [])
+    if isinstance(listed, list) and listed:
+        return tuple(str(t) for t in listed)
+    return ("//...",)
+
+
+def startup_flags(paths: BazelPaths) -> list[str]:
+    return [f"--output_base={paths.container(paths.output_base)}"]
+
+
+def fetch_command(tool: str, paths: BazelPaths, targets: Sequence[str]) -> list[str]:
+    return [
+        tool,
+        *startup_flags(paths),
+        "fetch",
+        f"--repository_cache={paths.container(paths.repository_cache)}",
+        "--color=no",
+        "--curses=no",
+        *targets,
+    ]
+
+
+def build_command(
+    tool: str,
+    request: BuildRequest,
+    paths: BazelPaths,
+    platform: str | None,
+    targets: Sequence[str],
+    *,
+    fetch: bool = False,
+) -> list[str]:
+    """The ``bazel build`` command line; ``request.extra_args`` pass through (remote cache/executor)."""
+    cmd = [tool, *startup_flags(paths), "build"]
+    cmd += ["--compilation_mode=opt" if request.profile == "release" else "--compilation_mode=fastbuild"]
+    if platform:
+        cmd.append(f"--platforms={platform}")
+    cmd += [
+        f"--build_event_json_file={paths.container(paths.out_dir / 'bep.json')}",
+        f"--repository_cache={paths.container(paths.repository_cache)}",
+        f"--disk_cache={paths.container(paths.disk_cache)}",
+        "--experimental_convenience_symlinks=ignore",
+        "--color=no",
+        "--curses=no",
+        "--show_result=0",
+    ]
+    if not fetch:
+        cmd.append("--nofetch")
+    cmd += list(request.extra_args)
+    cmd += ["--", *targets]
+    return cmd
+
+
+def failure(rc: int, log: Path, summary: BepSummary | None, tail: str) -> BuildError:
+    name, meaning = explain_exit(rc)
+    lines = [f"bazel build failed with exit code {rc} ({name}): {meaning}"]
+    if summary is not None:
+        for target in summary.failed_targets:
+            lines.append(f"  {target.label}: {target.failure or 'failed'}")
+    if tail:
+        lines += ["last lines of the log:", tail]
+    return BuildError("\n".join(lines), hint=_HINTS.get(rc, "read the build log"), paths={"log": log})
+
+
+def _kind(path: Path) -> ArtifactKind:
+    if path.is_dir():
+        return "oci-layout" if (path / "index.json").exists() else "file"
+    with path.open("rb") as fh:
+        return "binary" if fh.read(4) == b"\x7fELF" else "file"
+
+
+def collect_artifacts(
+    summary: BepSummary,
+    targets: Sequence[str],
+    path_map: Mapping[str, Path],
+    out_dir: Path,
+    platform: Platform | None = None,
+) -> tuple[Artifact, ...]:
+    """Copy each requested target's ``default`` outputs from the BEP stream into ``out_dir``."""
+    artifacts: list[Artifact] = []
+    for label in targets:
+        if label.endswith(("/...", ":all", ":*")):
+            chosen = [t for t in summary.targets.values() if t.success]
+        else:
+            chosen = [summary.target(label)]
+        for target in chosen:
+            for bep_file in target.files:
+                source = bep_file.local_path(path_map)
+                if not source.exists():
+                    raise BuildError(
+                        f"{target.label}: output {bep_file.relative_path} is not at {source}",
+                        hint="the output base was removed or the path mapping is wrong; rebuild",
+                    )
+                dest = out_dir / bep_file.relative_path.split("/bin/", 1)[-1]
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if source.is_dir():
+                    shutil.copytree(source, dest, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(source, dest)
+                artifacts.append(Artifact(dest.resolve(), _kind(dest), target.label, platform))
+    return tuple(artifacts)
+
+
+class BazelBuilder:
+    """Runs Bazel or Bazelisk inside the Bazel image; see the module docstring for the phases."""
+
+    name = "bazel"
+
+    def __init__(self, cache: Cache | None = None, *, image: str | None = None, online: bool = False) -> None:
+        self.cache = cache or Cache()
+        self.image = image
+        self.online = online
+
+    def _image(self, request: BuildRequest) -> str:
+        from ..images import builder_image_ref
+
+        return self.image or builder_image_ref(request.host, "public", "bazel")
+
+    def find_tool(self, image: str, host: Platform, log: Path) -> str:
+        """``bazelisk`` or ``bazel`` inside the image; BazelUnavailable (a skip reason) when neither."""
+        from ..containers import RunSpec, run
+        from ..images import require_image
+
+        try:
+            require_image(image, host)
+        except ImageError as exc:  # offline mode never pulls
+            raise BazelUnavailable(
+                f"{NO_BAZEL_REASON}; the Bazel image {image} is not present either", hint=exc.hint
+            ) from exc
+        probe = run(
+            RunSpec(image, ("sh", "-c", "command -v bazelisk || command -v bazel"), host, timeout_s=120), log
+        )
+        tool = probe.tail(1).strip() if probe.succeeded else ""
+        if not tool:
+            raise BazelUnavailable(f"{NO_BAZEL_REASON}; the image {image} has no bazel or bazelisk")
+        return tool
+
+    def build(self, request: BuildRequest, out_dir: Path) -> BuildResult:
+        from ..containers import Mount, RunSpec, run
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log = out_dir / "bazel.log"
+        started = time.monotonic()
+        bazel = manifest_bazel(request.workspace.root)
+        platform = platform_label(request, bazel)
+        targets = targets_for(request, bazel)
+        paths = BazelPaths.for_request(self.cache, request, out_dir.resolve())
+        for directory in (paths.output_base, paths.repository_cache, paths.disk_cache, paths.home):
+            directory.mkdir(parents=True, exist_ok=True)
+        image = self._image(request)
+        tool = self.find_tool(image, request.host, out_dir / "probe.log")
+        mounts = (
+            Mount(request.workspace.root.resolve(), "/work"),
+            Mount(paths.repository_cache.parent, CONTAINER_CACHE),
+            Mount(paths.out_dir, CONTAINER_OUT),
+        )
+        env = {
+            "HOME": paths.container(paths.home),
+            "BAZELISK_HOME": paths.container(paths.home / "bazelisk"),
+            "USE_BAZEL_VERSION": str(request.workspace.params.get("bazel_version", "")),
+        }
+        env = {k: v for k, v in env.items() if v}
+        with self.cache.lock(f"bazel-output-base-{paths.output_base.name}"):
+            fetched = run(
+                RunSpec(
+                    image,
+                    tuple(fetch_command(tool, paths, targets)),
+                    request.host,
+                    mounts,
+                    env=env,
+                    network=True,
+                    timeout_s=request.timeout_s,
+                ),
+                out_dir / "fetch.log",
+            )
+            if fetched.failed:
+                raise failure(fetched.rc, fetched.log, None, fetched.tail())
+            command = build_command(tool, request, paths, platform, targets, fetch=self.online)
+            result = run(
+                RunSpec(
+                    image,
+                    tuple(command),
+                    request.host,
+                    mounts,
+                    env=env,
+                    network=self.online,
+                    timeout_s=request.timeout_s,
+                ),
+                log,
+            )
+        if result.timed_out:
+            raise BuildError(
+                f"bazel build overran its timeout of {request.timeout_s:.0f} s and was killed",
+                hint="raise --rr-build-timeout",
+                paths={"log": log},
+            )
+        summary = read_bep(out_dir / "bep.json") if (out_dir / "bep.json").exists() else None
+        if result.rc != 0:
+            raise failure(result.rc, log, summary, result.tail())
+        if summary is None:
+            raise BuildError("bazel reported success but wrote no build event file", paths={"log": log})
+        artifacts = collect_artifacts(
+            summary, targets, paths.path_map(), out_dir / "artifacts", request.target
+        )
+        return BuildResult(
+            request,
+            self.name,
+            artifacts,
+            log,
+            time.monotonic() - started,
+            extra={"bazel_version": summary.tool_version, "command": command},
+        )
