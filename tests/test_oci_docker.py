@@ -33,6 +33,7 @@ _no_qemu = (
     )
 )
 pytestmark = [
+    pytest.mark.container,
     pytest.mark.skipif(_no_docker is not None, reason=f"needs a Docker daemon: {_no_docker}"),
     pytest.mark.skipif(shutil.which("skopeo") is None, reason="needs skopeo: apt-get install skopeo"),
 ]

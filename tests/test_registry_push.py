@@ -16,7 +16,10 @@ from pytest_rules_rust.inspect.oci_write import push_index, short_tag
 
 __all__ = ["local_registry", "oci_image_assembler", "responders"]
 
-pytestmark = pytest.mark.skipif(shutil.which("skopeo") is None, reason="needs skopeo: apt-get install skopeo")
+pytestmark = [
+    pytest.mark.container,
+    pytest.mark.skipif(shutil.which("skopeo") is None, reason="needs skopeo: apt-get install skopeo"),
+]
 
 
 def _skopeo_raw(ref: str) -> tuple[bytes, dict]:  # type: ignore[type-arg]

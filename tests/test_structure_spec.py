@@ -116,6 +116,7 @@ needs_docker = pytest.mark.skipif(
 )
 
 
+@pytest.mark.container
 @needs_docker
 def test_good_spec_passes_on_both_platforms(index: Layout, tmp_path: Path) -> None:
     report = _spec(tmp_path, GOOD).check(index.path)
@@ -124,6 +125,7 @@ def test_good_spec_passes_on_both_platforms(index: Layout, tmp_path: Path) -> No
     assert len(report.results) == 2 * 6 and all(r.passed for r in report.results)
 
 
+@pytest.mark.container
 @needs_docker
 def test_every_mismatch_is_reported_expected_actual(index: Layout, tmp_path: Path) -> None:
     report = _spec(tmp_path, BAD).check(index.path)
