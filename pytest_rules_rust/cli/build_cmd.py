@@ -1,14 +1,88 @@
-"""Subcommand module (placeholder until its stage lands)."""
+"""``build NAME --platform linux/amd64|linux/arm64 ...``: materialise a workspace and build it in a container.
+
+``--json`` prints exactly ``{"artifacts": [{"path", "kind", "target"}], "log", "duration_s"}`` with
+absolute paths under ``--out``. NAME is a template name or a path to a workspace directory.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
 from typing import Any
+
+from ..builders import BUILDERS, build
+from ..builders.base import BuildRequest
+from ..cache import Cache
+from ..platforms import AMD64, Platform
+from ..settings import parse_assignments
 
 
 def register(sub: Any) -> None:
-    del sub
+    parser = sub.add_parser(
+        "build",
+        help="materialise a workspace and build it for a platform in a builder container",
+        description=__doc__,
+    )
+    parser.add_argument("name", metavar="NAME", help="workspace template name, or a path to a workspace")
+    parser.add_argument("--platform", required=True, help="target platform: linux/amd64 or linux/arm64")
+    parser.add_argument("--libc", choices=("gnu", "musl"), default="gnu", help="C library (default: gnu)")
+    parser.add_argument("--builder", choices=sorted(BUILDERS), default="cargo", help="default: cargo")
+    parser.add_argument("--profile", choices=("debug", "release"), default="debug", help="default: debug")
+    parser.add_argument(
+        "--host",
+        default="linux/amd64",
+        help="build host: linux/amd64 (cross-compiles, default) or linux/arm64 (emulated, ~13x slower)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="workspace parameter (repeatable)"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default: ./rr-build/<name>-<platform>-<libc>)"
+    )
+    parser.add_argument("--cache-dir", type=Path, help="cache directory (default: $PYTEST_RULES_RUST_CACHE)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before the build is killed")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(handler=run)
 
 
-def _unused(args: argparse.Namespace) -> int:
+def _default_out(name: str, platform: Platform, libc: str, profile: str) -> Path:
+    label = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name).name or "workspace")
+    return Path("rr-build") / f"{label}-{platform.slug}-{libc}-{profile}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..workspaces import materialise
+
+    platform = Platform.parse(args.platform)
+    host = Platform.parse(args.host)
+    params = parse_assignments(args.set, "--set")
+    out = (args.out or _default_out(args.name, platform, args.libc, args.profile)).resolve()
+    workspace_dir = out / "workspace"
+    if workspace_dir.exists():
+        shutil.rmtree(workspace_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    workspace = materialise(args.name, workspace_dir, params)
+    request = BuildRequest(
+        workspace=workspace,
+        target=platform,
+        libc=args.libc,
+        host=host,
+        profile=args.profile,
+        timeout_s=args.timeout,
+    )
+    cache = Cache(args.cache_dir) if args.cache_dir else Cache()
+    if host != AMD64 and not args.json:
+        print(f"building on an emulated {host} host (slow)", file=sys.stderr)
+    result = build(request, out, builder=args.builder, cache=cache)
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return 0
+    for artifact in result.artifacts:
+        print(f"{artifact.kind:8} {artifact.target:20} {artifact.path}")
+    print(f"log      {result.log}")
+    print(f"built {workspace.name} for {platform} ({args.libc}, {args.profile}) in {result.duration_s:.1f} s")
     return 0
