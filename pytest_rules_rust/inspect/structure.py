@@ -13,6 +13,7 @@ worded ``Expected: X, Actual: Y``. A field left unset in the YAML is not checked
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
@@ -576,5 +577,6 @@ def _load(info: ImageInfo, image: PlatformImage) -> AbstractContextManager[Loade
             f"{info.path}: command tests load images from an OCI layout directory",
             hint="unpack the tarball into a directory first",
         )
-    ref = f"pytest-rules-rust/structure:{info.short_tag}-{platform.arch}"
+    # unique per load: parallel workers checking the same index must not remove each other's tag
+    ref = f"pytest-rules-rust/structure:{info.short_tag}-{platform.arch}-{uuid.uuid4().hex[:8]}"
     return loaded(info.path, platform, ref)
