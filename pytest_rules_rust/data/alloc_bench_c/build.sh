@@ -45,7 +45,7 @@ cp -R "$jemalloc_src" "$work/jemalloc"
     ./configure CC="$cc" LDFLAGS=-static --host="$host" --disable-cxx --disable-shared --enable-static \
         --disable-libdl --disable-initial-exec-tls $extra_configure >configure.log 2>&1 ||
         { tail -n 30 configure.log; exit 1; }
-    make -j"$jobs" build_lib_static >make.log 2>&1 || { tail -n 30 make.log; exit 1; }
+    make -j"$jobs" lib/libjemalloc.a >make.log 2>&1 || { tail -n 30 make.log; exit 1; }
 )
 
 echo "== mimalloc from $mimalloc_src"
