@@ -168,9 +168,7 @@ def _raised_in_elftools(exc: BaseException) -> bool:
 
 def _check_file(p: Path) -> None:
     if not p.exists():
-        raise InspectError(
-            f"{p}: no such file", hint="check the path (build output directories are absolute)"
-        )
+        raise InspectError(f"{p}: no such file")
     if p.is_dir():
         raise InspectError(f"{p}: is a directory, not an ELF file")
     size = p.stat().st_size
@@ -233,7 +231,7 @@ class _Reader:
         linkage = self._linkage(elf_type, pie, interpreter, needed)
         stripped = ".symtab" not in self.sections
         debug_info = ".debug_info" in self.sections
-        build_id, abi_tag = self._notes()
+        build_id, abi_tag, abi_first = self._notes()
         libc = self._libc(linkage, interpreter, needed, stripped, abi_tag)
         allocators = tuple(a for a in ALLOCATORS if self._allocator(a, needed))
         summary = _summary(
@@ -248,6 +246,7 @@ class _Reader:
             interpreter=interpreter,
             build_id=build_id,
             abi_tag=abi_tag,
+            abi_first=abi_first,
             debug_info=debug_info,
             stripped=stripped,
         )
@@ -301,9 +300,11 @@ class _Reader:
             return "dynamic"
         return "static-pie" if pie else "static"
 
-    def _notes(self) -> tuple[str | None, str | None]:
+    def _notes(self) -> tuple[str | None, str | None, bool]:
+        """Build-id, ABI tag, and whether the ABI tag comes first in the file (file(1) keeps file order)."""
         build_id: str | None = None
         abi_tag: str | None = None
+        abi_first = False
         for note in self._iter_notes():
             desc = note["n_desc"]
             if note["n_type"] == "NT_GNU_BUILD_ID" and build_id is None and isinstance(desc, str):
@@ -312,7 +313,8 @@ class _Reader:
                 d = desc
                 os_name = "GNU/Linux" if d["abi_os"] == "ELF_NOTE_OS_LINUX" else str(d["abi_os"])
                 abi_tag = f"{os_name} {d['abi_major']}.{d['abi_minor']}.{d['abi_tiny']}"
-        return build_id, abi_tag
+                abi_first = build_id is None
+        return build_id, abi_tag, abi_tag is not None and abi_first
 
     def _iter_notes(self) -> Iterator[Any]:
         note_sections = [s for s in self.sections.values() if isinstance(s, NoteSection)]
@@ -485,6 +487,7 @@ def _summary(
     interpreter: str | None,
     build_id: str | None,
     abi_tag: str | None,
+    abi_first: bool,
     debug_info: bool,
     stripped: bool,
 ) -> str:
@@ -508,11 +511,13 @@ def _summary(
         )
     if interpreter:
         parts.append(f"interpreter {interpreter}")
+    notes = []
     if build_id:
         kind_id = {40: "sha1", 32: "md5/uuid", 16: "xxHash"}.get(len(build_id), "unknown")
-        parts.append(f"BuildID[{kind_id}]={build_id}")
+        notes.append(f"BuildID[{kind_id}]={build_id}")
     if abi_tag:
-        parts.append(f"for {abi_tag}")
+        notes.insert(0 if abi_first else len(notes), f"for {abi_tag}")
+    parts.extend(notes)
     if debug_info:
         parts.append("with debug_info")
     parts.append("stripped" if stripped else "not stripped")
