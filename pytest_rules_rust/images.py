@@ -24,6 +24,7 @@ import sys
 import tarfile
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -202,7 +203,7 @@ def _build(recipe: Recipe, cache: Cache, engine: Engine, progress: Progress) -> 
         if recipe.kind == "busybox":
             _busybox_rootfs(rootfs)
         else:
-            _mmdebstrap_rootfs(recipe, rootfs, log)
+            _mmdebstrap_rootfs(recipe, rootfs, log, progress)
         rootfs_s = time.monotonic() - started
         progress(f"building {recipe.tag}: rootfs {rootfs.stat().st_size / 1e6:.0f} MB in {rootfs_s:.0f} s")
         _docker_build(recipe, rootfs, engine, log)
@@ -272,7 +273,7 @@ def _deb822_entries(text: str) -> list[tuple[str, list[str], list[str]]]:
     return out
 
 
-def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path) -> None:
+def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path, progress: Progress) -> None:
     mmdebstrap = shutil.which("mmdebstrap")
     if mmdebstrap is None:
         raise ImageError(
@@ -310,9 +311,21 @@ def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path) -> None:
     with log.open("a") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
-        proc = subprocess.run(
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True
         )
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                out.write(line)
+                if line.startswith("I: ") and "..." in line:  # mmdebstrap's stage lines
+                    progress(f"{recipe.tag}: {line[3:].strip()}")
+            proc.wait()
+        except BaseException:  # interrupted: let mmdebstrap clean up its chroot (it handles TERM)
+            proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=300)
+            raise
     if proc.returncode != 0:
         raise ImageError(
             f"mmdebstrap failed (exit {proc.returncode}) for {recipe.tag}",
