@@ -9,6 +9,7 @@ its musl target; linux/arm64 through qemu, marked emulated). Thresholds are the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,11 +30,16 @@ BenchFactory = Callable[..., BenchOutcome]
 def request_from_settings(settings: Settings, cache_dir: Path | None) -> BenchRequest:
     """The benchmark a session's options ask for: every configured platform's musl target."""
     targets = tuple(Platform.parse(p).triple("musl") for p in settings.platforms)
+    default_repeats = dataclasses.fields(Settings)
+    untouched = (
+        next(f.default for f in default_repeats if f.name == "bench_repeats") == settings.bench_repeats
+    )
     return BenchRequest(
         targets=targets,
         allocators=tuple(settings.bench_allocators),
         threads=tuple(settings.bench_threads),
-        repeats=settings.bench_repeats,
+        # --rr-bench-quick keeps its own short repeat count unless --rr-bench-repeats was changed
+        repeats=None if settings.bench_quick and untouched else settings.bench_repeats,
         quick=settings.bench_quick,
         cache_dir=cache_dir,
     )

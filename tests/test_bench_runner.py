@@ -104,7 +104,22 @@ def test_bad_settings_are_named(kwargs: dict[str, object], message: str) -> None
 
 
 def test_emulated_flag_follows_the_target_arch() -> None:
-    assert not BenchBinary("c", X86, "system", Path("x")).emulated
-    assert BenchBinary("c", "aarch64-unknown-linux-musl", "system", Path("x")).emulated
+    from pytest_rules_rust.platforms import Platform
+
+    for triple in (X86, "aarch64-unknown-linux-musl"):
+        foreign = Platform.parse(triple) != Platform.host()
+        assert BenchBinary("c", triple, "system", Path("x")).emulated == foreign
     settings = BenchSettings()
     assert settings.ops_for(emulated=True) == settings.ops // settings.emulated_ops_divisor
+
+
+def test_fixture_request_follows_the_session_settings() -> None:
+    from pytest_rules_rust.fixtures_bench import request_from_settings
+    from pytest_rules_rust.settings import Settings
+
+    settings = Settings(platforms=("linux/amd64", "linux/arm64"), bench_threads=(1, 4), bench_quick=True)
+    request = request_from_settings(settings, None)
+    assert request.targets == (X86, "aarch64-unknown-linux-musl")
+    assert request.threads == (1, 4) and request.quick
+    assert request.settings().workloads == ("larson",)
+    assert request.settings().repeats == 3

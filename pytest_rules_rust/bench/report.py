@@ -167,6 +167,15 @@ def _reference_section(results: BenchResults) -> list[str]:
         out.append(f"| {label} (this run) | " + " | ".join(cells) + " |")
     out += [
         "",
+        "Published: a real-world Rust program ran 7x slower with musl's default allocator than with "
+        "mimalloc or jemalloc, the cause being lock contention between threads that grows with thread "
+        'count (N. Babcock, "Default musl allocator considered harmful (to performance)", 2025, '
+        "https://nickb.dev/blog/default-musl-allocator-considered-harmful-to-performance; the post "
+        "collects other projects' reports, larger on machines with many cores). musl's maintainers "
+        "say mallocng deliberately favours low memory overhead and hardening over speed "
+        '(https://www.openwall.com/lists/musl/2025/09/05/3). So "at least 10x" is a claim about '
+        "thread count and workload: expect it to hold under contention, not single-threaded.",
+        "",
         "Same direction expected: the gap widens with threads because musl's allocator serialises on a "
         "lock while jemalloc and mimalloc use per-thread caches. Absolute numbers differ between machines "
         "and with load; compare ratios.",
