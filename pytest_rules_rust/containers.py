@@ -9,8 +9,12 @@ and whatever a killed process left is removed by :func:`sweep_leftovers` at the 
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import signal
+import tarfile
+import tempfile
 import threading
 import time
 import uuid
@@ -241,11 +245,12 @@ def _remove(container: Container) -> None:
         container.remove(force=True)
 
 
-def _create_kwargs(spec: RunSpec) -> dict[str, Any]:
+def _create_kwargs(spec: RunSpec, *, bind: bool = True) -> dict[str, Any]:
     """The SDK's ``containers.create`` arguments for ``spec`` (labels, user, mounts, network)."""
     volumes = {
         str(m.source.resolve()): {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
         for m in spec.mounts
+        if bind
     }
     kwargs: dict[str, Any] = {
         "command": list(spec.command),
@@ -281,21 +286,28 @@ def running(spec: RunSpec, *, engine: Engine | None = None) -> Iterator[Containe
                 _remove(container)
 
 
-def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult:
+def run(
+    spec: RunSpec, log: Path, *, engine: Engine | None = None, copy_mounts: bool | None = None
+) -> ExecResult:
     """Run ``spec`` to completion, streaming its output to ``log``; the container is always removed.
 
-    A timeout kills the container and returns ``timed_out=True`` with ``rc=-9``.
+    A timeout kills the container and returns ``timed_out=True`` with ``rc=-9``. Mounts are bind
+    mounts on a local engine; on a remote one (``copy_mounts`` defaults to ``engine.remote``) they
+    are copied in before the start and writable ones copied back afterwards.
     """
     engine = engine or detect_engine()
     _require_image(engine, spec)
+    copy = engine.remote if copy_mounts is None else copy_mounts
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
-    kwargs = _create_kwargs(spec)
+    kwargs = _create_kwargs(spec, bind=not copy)
     start = time.monotonic()
     container: Container | None = None
     with sigterm_as_interrupt():
         try:
             container = engine.client.containers.create(spec.image, **kwargs)
+            if copy:
+                _copy_in(container, spec)
             done = threading.Event()
             streamer = threading.Thread(target=_stream_logs, args=(container, log, done), daemon=True)
             container.start()
@@ -305,12 +317,14 @@ def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult
                 status = container.wait(timeout=spec.timeout_s)
                 rc = int(status.get("StatusCode", -1))
             except Exception as exc:  # requests' ReadTimeout/ConnectionError on timeout
-                if not _is_timeout(exc):
+                if not _is_timeout(exc) or time.monotonic() - start < spec.timeout_s * 0.9:
                     raise
                 timed_out, rc = True, -9
                 with suppress(docker.errors.APIError):
                     container.kill()
             done.wait(timeout=10)
+            if copy and not timed_out:
+                _copy_out(container, spec)
             if timed_out:
                 with log.open("a") as out:
                     out.write(
@@ -320,6 +334,39 @@ def run(spec: RunSpec, log: Path, *, engine: Engine | None = None) -> ExecResult
         finally:
             if container is not None:
                 _remove(container)
+
+
+def _copy_in(container: Container, spec: RunSpec) -> None:
+    """Copy each mount's source into the (created, not started) container, owned by the run's user."""
+    uid, _, gid = (spec.user or default_user()).partition(":")
+
+    def owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid, info.gid = int(uid or 0), int(gid or uid or 0)
+        info.uname = info.gname = ""
+        return info
+
+    for m in spec.mounts:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(m.source, arcname=m.target.strip("/"), filter=owner)
+        container.put_archive("/", buf.getvalue())
+
+
+def _copy_out(container: Container, spec: RunSpec) -> None:
+    """Copy writable mounts back from the stopped container into their host sources."""
+    for m in spec.mounts:
+        if m.read_only:
+            continue
+        stream, _stat = container.get_archive(m.target)
+        with tempfile.TemporaryDirectory() as tmp:
+            data = io.BytesIO(b"".join(stream))
+            with tarfile.open(fileobj=data) as tar:
+                tar.extractall(tmp, filter="tar")
+            got = Path(tmp) / Path(m.target).name
+            if got.is_dir():
+                shutil.copytree(got, m.source, dirs_exist_ok=True, symlinks=True)
+            else:
+                shutil.copy2(got, m.source)
 
 
 def _is_timeout(exc: BaseException) -> bool:

@@ -201,3 +201,23 @@ def test_uname_in_the_arm64_builder_image_through_qemu(
     assert result.succeeded, result.tail()
     lines = result.log.read_text().splitlines()
     assert lines[-2:] == ["aarch64", "aarch64-unknown-linux-gnu"]
+
+
+def test_copy_mount_strategy_for_remote_engines(bb: str, tmp_path: Path) -> None:
+    """The remote-engine path (copy in, copy back) exercised on the local engine."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    (src / "input.txt").write_text("copied in\n")
+    script = "cd /work/deeper/out && cat /src/input.txt > result.txt && mkdir sub && echo deep > sub/f"
+    spec = RunSpec(
+        bb,
+        ("sh", "-c", f"{script} && touch /src/not-copied-back"),
+        AMD64,
+        mounts=(Mount(src, "/src", read_only=True), Mount(out, "/work/deeper/out")),
+        workdir="/tmp",
+    )
+    result = run(spec, tmp_path / "copy.log", copy_mounts=True)
+    assert result.succeeded, result.tail()
+    assert (out / "result.txt").read_text() == "copied in\n" and (out / "sub" / "f").read_text() == "deep\n"
+    assert sorted(p.name for p in src.iterdir()) == ["input.txt"]
