@@ -169,7 +169,7 @@ def _reference_section(results: BenchResults) -> list[str]:
         "",
         "Published: a real-world Rust program ran 7x slower with musl's default allocator than with "
         "mimalloc or jemalloc, the cause being lock contention between threads that grows with thread "
-        'count (N. Babcock, "Default musl allocator considered harmful (to performance)", 2025, '
+        'count ("Default musl allocator considered harmful (to performance)", 2025, '
         "https://nickb.dev/blog/default-musl-allocator-considered-harmful-to-performance; the post "
         "collects other projects' reports, larger on machines with many cores). musl's maintainers "
         "say mallocng deliberately favours low memory overhead and hardening over speed "
