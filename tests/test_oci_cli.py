@@ -31,6 +31,15 @@ PLATFORM_KEYS = {
 }
 
 
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """In-process run (fast); the subprocess form is kept for the no-traceback check."""
+    from pytest_rules_rust.cli import main
+
+    rc = main(["inspect-image", *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest_rules_rust", "inspect-image", *args],
@@ -45,10 +54,10 @@ def index(tmp_path: Path, responders: dict[Platform, Path]) -> Layout:
     return assemble_service_image(responders, tmp_path / "image_index", ["/bin"], ["3232"], compress=True)
 
 
-def test_json_keys_and_values(index: Layout) -> None:
-    done = _cli(str(index.path), "--json")
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
+def test_json_keys_and_values(index: Layout, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = _main(capsys, str(index.path), "--json")
+    assert rc == 0, err
+    data = json.loads(out)
     assert set(data) == {"digest", "short_tag", "platforms"}
     assert (data["digest"], data["short_tag"]) == (index.digest, index.tag_file.read_text().strip())
     assert [set(p) for p in data["platforms"]] == [PLATFORM_KEYS, PLATFORM_KEYS]
@@ -56,11 +65,11 @@ def test_json_keys_and_values(index: Layout) -> None:
     assert all(p["exposed_ports"] == ["3232/tcp"] and p["files"] == ["/bin"] for p in data["platforms"])
 
 
-def test_text_output(index: Layout) -> None:
-    done = _cli(str(index.path))
-    assert done.returncode == 0, done.stderr
-    assert f"short_tag: {index.short_tag}" in done.stdout
-    assert "linux/arm64/v8:" in done.stdout and "-r-xr-xr-x 0:0" in done.stdout
+def test_text_output(index: Layout, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = _main(capsys, str(index.path))
+    assert rc == 0, err
+    assert f"short_tag: {index.short_tag}" in out
+    assert "linux/arm64/v8:" in out and "-r-xr-xr-x 0:0" in out
 
 
 def test_tampered_blob_is_one_line_without_traceback(index: Layout) -> None:
@@ -77,7 +86,7 @@ def test_tampered_blob_is_one_line_without_traceback(index: Layout) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_missing_path(tmp_path: Path) -> None:
-    done = _cli(str(tmp_path / "nope"))
-    assert done.returncode == 1
-    assert done.stderr.strip() == f"error: {tmp_path / 'nope'}: no such file or directory"
+def test_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = _main(capsys, str(tmp_path / "nope"))
+    assert (rc, out) == (1, "")
+    assert err.strip() == f"error: {tmp_path / 'nope'}: no such file or directory"
