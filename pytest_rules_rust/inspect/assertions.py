@@ -152,12 +152,7 @@ def _allocator_check(allocator: str, info: BinaryInfo, check: Any) -> None:
     name = allocator.lower()
     if name in _NO_ALLOCATOR:
         evidence = "; ".join(f"{a}: {e}" for a in info.allocators for e in info.evidence_for(a))
-        check(
-            "allocator",
-            "system (none of jemalloc, mimalloc)",
-            ", ".join(info.allocators) or "system",
-            evidence,
-        )
+        check("allocator", "system", ", ".join(info.allocators) or "system", evidence)
         return
     _choice("allocator", name, (*ALLOCATORS, *_NO_ALLOCATOR))
     if name in info.allocators:
