@@ -1,14 +1,35 @@
-"""Subcommand module (placeholder until its stage lands)."""
+"""``preflight PATH [--json]``: static checks of a workspace directory or a Markdown file.
+
+Exit 0 without error findings, 1 with error findings, 2 on usage errors (bad PATH).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 
 def register(sub: Any) -> None:
-    del sub
+    """Add the ``preflight`` subcommand."""
+    parser = sub.add_parser(
+        "preflight",
+        help="check a workspace (or the Starlark blocks of a Markdown file) statically",
+        description=__doc__,
+    )
+    parser.add_argument("path", metavar="PATH", help="workspace directory or Markdown/text file")
+    parser.add_argument("--json", action="store_true", help='print {"findings": [...]} as JSON')
+    parser.add_argument("--no-buildifier", action="store_true", help="skip the buildifier second opinion")
+    parser.set_defaults(handler=run)
 
 
-def _unused(args: argparse.Namespace) -> int:
-    return 0
+def run(args: argparse.Namespace) -> int:
+    """Run preflight and print the findings; the exit code says whether there were errors."""
+    from ..preflight import preflight
+
+    report = preflight(args.path, use_buildifier=not args.no_buildifier)
+    if args.json:
+        print(json.dumps({"findings": [f.to_json() for f in report.findings]}, indent=2))
+    else:
+        print(report.format())
+    return 0 if report.ok else 1

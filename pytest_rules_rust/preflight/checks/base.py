@@ -14,9 +14,14 @@ from ..model import Finding, Loc, Model, Severity, Target
 ALWAYS_VISIBLE = frozenset({"bazel_tools", "local_config_platform", "local_config_cc"})
 CONFIG_KINDS = frozenset({"config_setting", "constraint_value", "alias", "platform"})
 REPO_RULE_KINDS = ("_archive", "_repository", "http_file", "http_jar")
+# Rules (not macros) from other repositories: a call creates exactly the target it names.
+PLAIN_RULES = frozenset(
+    "rust_binary rust_library rust_test rust_proc_macro rust_shared_library rust_static_library "
+    "rust_library_group rust_doc rust_doc_test rust_clippy rustfmt_test rust_analyzer_aspect".split()
+)
 
 
-def close_match(word: str, options: Iterable[str], cutoff: float = 0.75) -> str:
+def close_match(word: str, options: Iterable[str], cutoff: float = 0.6) -> str:
     """The most similar option ('' when none is close); a plural/contained stem also counts."""
     opts = [o for o in options if o != word]
     hits = difflib.get_close_matches(word, opts, n=1, cutoff=cutoff)
@@ -59,6 +64,9 @@ class Ctx:
 
     @cached_property
     def has_module(self) -> bool:
+        broken = any(f.code == "RR001" and f.file.endswith("MODULE.bazel") for f in self.model.findings)
+        if broken:
+            return False  # the module was not read completely: visibility is unknown
         return "MODULE.bazel" in self.model.files or (self.model.fragment and bool(self.model.bazel_deps))
 
     @cached_property
@@ -75,7 +83,7 @@ class Ctx:
         """Packages with calls to external macros/rules -> the names of those calls (targets may hide there)."""
         out: dict[str, list[str]] = {}
         for t in self.model.targets:
-            if t.origin in ("external", "macro"):
+            if t.origin in ("external", "macro") and t.kind not in PLAIN_RULES:
                 out.setdefault(t.package, []).append(t.name)
         return out
 

@@ -1,0 +1,6 @@
+"""Helpers."""
+
+def helper():
+    return 1
+
+load(":other.bzl", "VALUE")
