@@ -13,6 +13,7 @@ import io
 import os
 import shutil
 import signal
+import socket
 import tarfile
 import tempfile
 import threading
@@ -34,6 +35,7 @@ from .platforms import Platform
 
 LABEL_SESSION = "pytest-rules-rust.session"
 LABEL_PID = "pytest-rules-rust.pid"
+LABEL_HOST = "pytest-rules-rust.host"  # the pid is only meaningful on the machine that created it
 
 #: One id per process: every resource this process creates carries it.
 SESSION_ID = os.environ.get("PYTEST_RULES_RUST_SESSION") or uuid.uuid4().hex[:12]
@@ -183,7 +185,7 @@ def default_user() -> str:
 
 def labels() -> dict[str, str]:
     """The labels every resource created by this process carries."""
-    return {LABEL_SESSION: SESSION_ID, LABEL_PID: str(os.getpid())}
+    return {LABEL_SESSION: SESSION_ID, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}
 
 
 def image_exists(engine: Engine, image: str, platform: Platform | None = None) -> bool:
@@ -390,6 +392,8 @@ def _stale(label_map: Mapping[str, str] | None) -> bool:
     lab = label_map or {}
     if lab.get(LABEL_SESSION) == SESSION_ID and lab.get(LABEL_PID) == str(os.getpid()):
         return False
+    if lab.get(LABEL_HOST, socket.gethostname()) != socket.gethostname():
+        return False  # another machine's run on a shared (remote) engine: its pid means nothing here
     try:
         pid = int(lab.get(LABEL_PID, ""))
     except ValueError:
@@ -401,8 +405,8 @@ def sweep_leftovers(engine: Engine | None = None) -> int:
     """Remove labelled containers, networks and volumes whose creating process is dead.
 
     Returns how many resources were removed. Safe to run while other sessions are active: their
-    resources carry live pids and are left alone. (On a remote engine the pid check refers to this
-    machine's processes; resources from other machines are only removed when their pid is dead here.)
+    resources carry live pids and are left alone, and on a shared remote engine resources created
+    from other machines (label ``pytest-rules-rust.host``) are never touched.
     """
     engine = engine or detect_engine()
     client = engine.client

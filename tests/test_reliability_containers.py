@@ -6,9 +6,12 @@ code path builds use), waits until its container is running, then signals the dr
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import socket
 import subprocess
 
+import docker.errors
 import pytest
 from containers_helpers import busybox_image, containers_of_pid, engine_or_skip, start_python, wait_for
 
@@ -91,3 +94,23 @@ def test_sweep_spares_a_live_driver(engine: Engine, bb: str, tmp_path: object) -
         driver.send_signal(signal.SIGINT)
         driver.communicate(timeout=60)
     assert containers_of_pid(engine, driver.pid) == []
+
+
+def test_sweep_spares_other_machines_on_a_shared_engine(engine: Engine, bb: str) -> None:
+    """A dead pid from another host means nothing here: only this machine's leftovers are swept."""
+    labels = {"pytest-rules-rust.session": "elsewhere", "pytest-rules-rust.pid": "999999999"}
+    other = engine.client.containers.create(
+        bb, ["true"], labels=labels | {"pytest-rules-rust.host": "some-other-machine"}
+    )
+    mine = engine.client.containers.create(
+        bb, ["true"], labels=labels | {"pytest-rules-rust.host": socket.gethostname()}
+    )
+    try:
+        sweep_leftovers(engine)
+        other.reload()  # still there
+        with pytest.raises(docker.errors.NotFound):
+            mine.reload()
+    finally:
+        for c in (other, mine):
+            with contextlib.suppress(docker.errors.NotFound):
+                c.remove(force=True)
