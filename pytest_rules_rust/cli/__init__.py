@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "workspace_cmds",  # list, materialise
     "preflight_cmd",  # preflight
     "build_cmd",  # build
+    "matrix_cmd",  # matrix (the main job)
     "inspect_cmds",  # inspect-binary, inspect-image
     "bench_cmd",  # bench
     "doctor_cmd",  # doctor
@@ -33,7 +34,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m pytest_rules_rust", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="python -m pytest_rules_rust",
+        description="pytest-rules-rust: the same functions the pytest plugin uses, from the command line.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMAND_MODULES:
         module = importlib.import_module(f"{__name__}.{name}")

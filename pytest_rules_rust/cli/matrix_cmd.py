@@ -1,0 +1,53 @@
+"""``matrix``: the main job — every workspace built for linux/amd64 and linux/arm64, checked, reported."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..matrix import MatrixJob, run_matrix
+from ..platforms import Platform
+from ..settings import parse_assignments
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "matrix",
+        help="build every fixture workspace for each platform in containers, inspect and run the results",
+        description="The main job. Writes workspaces, builds, logs and report/matrix.{json,md} under --out. "
+        "Exit 0 when no cell failed, 1 otherwise.",
+    )
+    p.add_argument("--out", type=Path, default=Path("out"), help="output directory (default: ./out)")
+    p.add_argument("--workspace", action="append", default=[], metavar="NAME", help="only these (repeatable)")
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="OS/ARCH",
+        help="linux/amd64 and/or linux/arm64 (default: both)",
+    )
+    p.add_argument("--builder", choices=("cargo", "bazel"), default="cargo")
+    p.add_argument("--profile", choices=("debug", "release"), default="debug")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="workspace parameter")
+    p.add_argument("--template-dir", action="append", default=[], type=Path, help="extra template directory")
+    p.add_argument("--cache-dir", type=Path, default=None)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    platforms = tuple(Platform.parse(p) for p in args.platform) or MatrixJob.platforms
+    job = MatrixJob(
+        out_dir=args.out.resolve(),
+        templates=tuple(args.workspace),
+        platforms=platforms,
+        builder=args.builder,
+        profile=args.profile,
+        params=dict(parse_assignments(args.set, "--set")),
+        template_dirs=tuple(args.template_dir),
+        cache_dir=args.cache_dir,
+    )
+    report = run_matrix(job)
+    print(report.to_text())
+    print(f"report: {job.out_dir / 'report' / 'matrix.md'}")
+    return 1 if report.counts().get("failed") else 0

@@ -1,0 +1,216 @@
+"""The main job: every workspace × platform × libc built in containers, inspected, run, reported.
+
+``run_matrix(job)`` uses the same plain functions the plugin's fixtures wrap: ``materialise`` →
+``builders.build`` (preflight first) → ``inspect_binary`` → ``run_binary`` (qemu for arm64) →
+for workspaces with an ``[oci]`` table, the rules_oci-style image index served by Docker on both
+platforms → ``MatrixReport``. What a workspace's binaries should print comes from its manifest::
+
+    [cargo.smoke]            # optional: run one binary and check its output
+    binary = "hello"
+    args = []
+    expect = "hello from {cpu}"   # {cpu} is x86_64 or aarch64
+    [oci]                    # optional: assemble the scratch image index from the musl binaries
+    binary = "service"
+    entrypoint = ["/service"]
+    port = 3232
+    expect = "{cpu}"         # text the HTTP answer to GET / must contain
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import builders
+from .builders.base import BuildRequest, BuildResult
+from .cache import Cache
+from .errors import RulesRustError
+from .platforms import ALL_PLATFORMS, Libc, Platform
+from .report import MatrixEntry, MatrixReport
+from .workspaces import MANIFEST, Workspace, list_templates, materialise
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class MatrixJob:
+    out_dir: Path
+    templates: tuple[str, ...] = ()  # empty: every template
+    platforms: tuple[Platform, ...] = ALL_PLATFORMS
+    builder: str = "cargo"
+    profile: str = "debug"
+    params: dict[str, object] = field(default_factory=dict)
+    template_dirs: tuple[Path, ...] = ()
+    cache_dir: Path | None = None
+
+
+def manifest_table(root: Path, *keys: str) -> dict[str, Any]:
+    """A (nested) table of a workspace's manifest, e.g. ``manifest_table(root, "cargo", "smoke")``."""
+    path = root / MANIFEST
+    data: Any = tomllib.loads(path.read_text()) if path.exists() else {}
+    for key in keys:
+        data = data.get(key, {}) if isinstance(data, dict) else {}
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def _entry(ws: Workspace, platform: Platform, libc: str, job: MatrixJob, **kw: Any) -> MatrixEntry:
+    return MatrixEntry(ws.name, platform.docker, job.builder, libc, job.profile, **kw)
+
+
+def _check_binary(path: Path, platform: Platform, libc: str) -> list[str]:
+    from .inspect import inspect_binary
+
+    info = inspect_binary(path)
+    problems = []
+    if info.machine != platform.cpu:
+        problems.append(f"machine is {info.machine}, expected {platform.cpu}")
+    if libc == "musl" and info.linkage == "dynamic":
+        problems.append(f"musl binary is dynamically linked ({info.interpreter})")
+    if libc == "musl" and info.libc not in ("musl", "none"):
+        problems.append(f"libc is {info.libc}, expected musl")
+    return problems
+
+
+def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool, str]:
+    """Run the manifest's smoke binary (through qemu for arm64); (ran, problem)."""
+    from .inspect import run_binary
+
+    smoke = manifest_table(ws.root, "cargo", "smoke")
+    if not smoke:
+        return False, ""
+    binary = result.artifact(target=str(smoke["binary"]), kind="binary")
+    run = run_binary(binary.path, [str(a) for a in smoke.get("args", [])], timeout_s=120)
+    expect = str(smoke.get("expect", "")).format(cpu=platform.cpu)
+    if run.rc != 0:
+        return False, f"{binary.target} exited {run.rc}: {run.stderr.strip()[-300:]}"
+    if expect and expect not in run.stdout:
+        return False, f"{binary.target} printed {run.stdout.strip()[:200]!r}, expected {expect!r}"
+    return True, ""
+
+
+def build_cell(
+    ws: Workspace, platform: Platform, libc: Libc, job: MatrixJob, cache: Cache
+) -> tuple[MatrixEntry, BuildResult | None]:
+    """Build, inspect and smoke-run one cell; a failure becomes a ``failed`` entry, not an exception."""
+    started = time.monotonic()
+    out = job.out_dir / "builds" / f"{ws.name}-{platform.slug}-{libc}"
+    request = BuildRequest(ws, platform, libc, profile=job.profile)  # type: ignore[arg-type]
+    try:
+        result = builders.build(request, out, builder=job.builder, cache=cache)
+    except RulesRustError as exc:
+        log = exc.paths.get("log")
+        return _entry(
+            ws,
+            platform,
+            libc,
+            job,
+            status="failed",
+            duration_s=time.monotonic() - started,
+            reason=exc.message.splitlines()[0],
+            log=str(log) if log else None,
+        ), None
+    binaries = [a for a in result.artifacts if a.kind == "binary"]
+    size = max((a.path.stat().st_size for a in binaries), default=None)
+    problems = [f"{a.target}: {p}" for a in binaries for p in _check_binary(a.path, platform, libc)]
+    try:
+        ran, problem = _smoke(result, ws, platform)
+    except RulesRustError as exc:
+        ran, problem = False, exc.message.splitlines()[0]
+    if problem:
+        problems.append(problem)
+    status = "failed" if problems else ("ran" if ran else "built")
+    entry = _entry(
+        ws,
+        platform,
+        libc,
+        job,
+        status=status,
+        duration_s=result.duration_s,
+        binary_size=size,
+        reason="; ".join(problems),
+        log=str(result.log),
+    )
+    return entry, result
+
+
+def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MatrixJob) -> list[MatrixEntry]:
+    """Assemble the scratch image index from the musl binaries and check each platform answers HTTP."""
+    from .inspect.docker_load import loaded, run_published, wait_http
+    from .inspect.oci_write import assemble_service_image
+
+    oci = manifest_table(ws.root, "oci")
+    binaries = {p: r.artifact(target=str(oci["binary"]), kind="binary").path for p, r in results.items()}
+    port = int(oci.get("port", 3232))
+    index = assemble_service_image(
+        binaries,
+        job.out_dir / "images" / ws.name / "image_index",
+        [str(e) for e in oci.get("entrypoint", ["/service"])],
+        [port],
+    )
+    entries = []
+    for platform in results:
+        started = time.monotonic()
+        kw: dict[str, Any] = {}
+        try:
+            with (
+                loaded(
+                    index.path, platform, f"pytest-rules-rust/{ws.name}:{index.short_tag}-{platform.arch}"
+                ) as image,
+                run_published(image, port) as container,
+            ):
+                answer = wait_http(container.url + "/", timeout_s=120)
+            expect = str(oci.get("expect", "")).format(cpu=platform.cpu)
+            ok = answer.status == 200 and expect.encode() in answer.body
+            kw = {
+                "status": "ran" if ok else "failed",
+                "reason": "" if ok else f"GET / answered {answer.status} {answer.body[:100]!r}",
+            }
+        except RulesRustError as exc:
+            kw = {"status": "failed", "reason": exc.message.splitlines()[0]}
+        entries.append(
+            MatrixEntry(
+                f"{ws.name} (image {index.short_tag})",
+                platform.docker,
+                job.builder,
+                "musl",
+                job.profile,
+                duration_s=time.monotonic() - started,
+                **kw,
+            )
+        )
+    return entries
+
+
+def cells(libcs: Sequence[str], platforms: Sequence[Platform]) -> list[tuple[Platform, Libc]]:
+    return [(p, "musl" if libc == "musl" else "gnu") for libc in libcs for p in platforms]
+
+
+def run_matrix(job: MatrixJob, progress: Progress = print) -> MatrixReport:
+    """Build the job's workspaces for its platforms; every outcome, good or bad, lands in the report."""
+    cache = Cache(job.cache_dir)
+    report = MatrixReport()
+    templates = [t for t in list_templates(job.template_dirs) if not job.templates or t.name in job.templates]
+    for template in templates:
+        params = {k: v for k, v in job.params.items() if k in template.parameters}
+        ws = materialise(template.name, job.out_dir / "workspaces" / template.name, params, job.template_dirs)
+        musl_results: dict[Platform, BuildResult] = {}
+        for platform, libc in cells(template.cargo_libcs, job.platforms):
+            progress(f"[matrix] {ws.name}: building for {platform} ({libc}) with {job.builder}")
+            entry, result = build_cell(ws, platform, libc, job, cache)
+            progress(f"[matrix] {ws.name} {platform} {libc}: {entry.status} {entry.reason}".rstrip())
+            report.add(entry)
+            if result is not None and libc == "musl" and entry.status != "failed":
+                musl_results[platform] = result
+        if manifest_table(ws.root, "oci") and musl_results:
+            progress(f"[matrix] {ws.name}: serving the image index on {', '.join(map(str, musl_results))}")
+            for entry in serve_image(ws, musl_results, job):
+                progress(
+                    f"[matrix] {entry.workspace} {entry.platform}: {entry.status} {entry.reason}".rstrip()
+                )
+                report.add(entry)
+    report.write(job.out_dir / "report")
+    return report
