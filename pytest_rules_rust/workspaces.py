@@ -68,6 +68,7 @@ class Template:
     parameters: tuple[str, ...]
     defaults: Mapping[str, Value]  # the effective default of every accepted parameter
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # narrower than the catalogue's
     files: Mapping[str, str] = field(default_factory=dict)
     cargo_binaries: tuple[str, ...] = ()
     cargo_libcs: tuple[str, ...] = ("gnu",)
@@ -121,6 +122,12 @@ def load_template(root: Path) -> Template:
         if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
             raise WorkspaceError(f"{manifest}: [labels.{name}] must map values to label strings")
         labels[name] = dict(mapping)
+    choices: dict[str, tuple[str, ...]] = {}
+    for name, allowed in _table(data, "choices", manifest).items():
+        lookup(name, params, where=where)
+        choices[name] = tuple(
+            str(coerce(name, item)) for item in _strings(allowed, f"[choices] {name}", manifest)
+        )
     files = {str(k): str(v) for k, v in _table(data, "files", manifest).items()}
     for name in files.values():
         lookup(name, params, where=where)
@@ -133,6 +140,7 @@ def load_template(root: Path) -> Template:
         parameters=params,
         defaults=defaults,
         labels=labels,
+        choices=choices,
         files=files,
         cargo_binaries=_strings(cargo.get("binaries", []), "[cargo] binaries", manifest),
         cargo_libcs=_strings(cargo.get("libcs", ["gnu"]), "[cargo] libcs", manifest),
@@ -187,6 +195,16 @@ def resolve_params(
     for name, value in (call or {}).items():
         lookup(name, template.parameters, where=where)
         values[name] = coerce(name, value)
+    for name, allowed in template.choices.items():
+        current = values[name]
+        items = [str(v) for v in current] if isinstance(current, list) else [str(current)]
+        bad = [v for v in items if v not in allowed]
+        if bad:
+            raise WorkspaceError(
+                f"invalid value {', '.join(bad)} for parameter {name!r}: workspace {template.name!r} "
+                f"supports only {', '.join(allowed)}",
+                hint=f"see {template.root / 'README.md'} for why",
+            )
     check_combination(values)
     return values
 
@@ -290,13 +308,13 @@ def _starlark_block(value: object, indent: str) -> str:
     return starlark_literal(value)
 
 
-def _literal_span(out: list[str], code: str, rel: str, number: int, name: str) -> tuple[str, str]:
-    """Split an anchored line into the text before and after its literal; a multi-line list
-    (``= [`` … ``],``) is taken off ``out``, the lines already emitted."""
+def _literal_span(out: list[str], code: str, rel: str, number: int, name: str) -> tuple[str, str, bool]:
+    """Split an anchored line into the text before and after its literal, and whether that literal is
+    a string; a multi-line list (``= [`` … ``],``) is taken off ``out``, the lines already emitted."""
     eq = code.rfind("=")
     found = _LITERAL.match(code[eq + 1 :]) if eq >= 0 else None
     if found:
-        return code[: eq + 1] + found.group(1), found.group(3)
+        return code[: eq + 1] + found.group(1), found.group(3), found.group(2).startswith('"')
     closing = _LIST_CLOSE.match(code)
     if closing:
         start = len(out) - 1
@@ -305,7 +323,7 @@ def _literal_span(out: list[str], code: str, rel: str, number: int, name: str) -
         if start >= 0 and _LIST_OPEN.search(out[start]):
             head = out[start].rstrip()[:-1]
             del out[start:]
-            return head, closing.group(1)
+            return head, closing.group(1), False
     raise WorkspaceError(
         f"{rel}:{number}: rr:param {name}: no literal after the last '=' on the line",
         hint='write e.g. version = "1.0"  # rr:param NAME',
@@ -329,8 +347,10 @@ def render_text(text: str, rel: str, template: Template, values: Mapping[str, Va
             raise WorkspaceError(f"{rel}:{number}: rr:param {name} is not a parameter of this template")
         if not (toml or is_starlark(Path(rel))):
             raise WorkspaceError(f"{rel}:{number}: rr:param is only supported in Starlark and TOML files")
-        head, tail = _literal_span(out, line[: anchor.start()], rel, number, name)
+        head, tail, is_string = _literal_span(out, line[: anchor.start()], rel, number, name)
         value = _render_value(template, name, values[name])
+        if is_string and isinstance(value, list):  # e.g. Cargo's rust-version from rust_versions
+            value = value[0]
         indent = head[: len(head) - len(head.lstrip())]
         rendered = toml_literal(value) if toml else _starlark_block(value, indent)
         out.append(head + rendered + tail + line[anchor.start() :])

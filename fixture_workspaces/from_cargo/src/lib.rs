@@ -1,4 +1,8 @@
 //! A greeting as JSON: the library half of the from_cargo fixture.
+//! Written to compile in every edition (2015 needs the `extern crate` lines).
+
+extern crate anyhow;
+extern crate serde_json;
 
 use anyhow::{bail, Result};
 
