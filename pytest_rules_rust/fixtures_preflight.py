@@ -3,11 +3,12 @@
 Wiring (for plugin.py): import ``preflight`` (the fixture) and the two hook functions
 ``pytest_collect_file`` / ``pytest_collection_modifyitems`` from this module into the plugin's
 namespace, or register this module as a plugin (``config.pluginmanager.register(module)``).
-Options read: ini ``rr_docs`` (linelist) and ``--rr-doc PATH`` (append, dest ``rr_doc``).
+Option read: the plugin's ``doc`` setting (``--rr-doc PATH``, repeatable, or its ini key).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ from .preflight.model import Finding
 def require_clean(report: PreflightReport, what: str = "preflight") -> PreflightReport:
     """Raise :class:`PreflightError` listing the findings when ``report`` has errors; else return it."""
     if not report.ok:
-        raise PreflightError(f"{what}: {len(report.errors)} error finding(s)\n{report.format()}",
-                             hint="fix the findings above (file:line), then run again")
+        raise PreflightError(
+            f"{what}: {len(report.errors)} error finding(s)\n{report.format()}",
+            hint="fix the findings above (file:line), then run again",
+        )
     return report
 
 
@@ -47,16 +50,24 @@ def preflight() -> Callable[..., PreflightReport]:
 
 # ---- Markdown documents as test items ------------------------------------------------------------
 def configured_docs(config: pytest.Config) -> list[Path]:
-    """Documents from ini ``rr_docs`` (relative to the rootdir) and ``--rr-doc`` (relative to the cwd)."""
-    docs: list[Path] = []
+    """Documents from ``--rr-doc`` (else the ini key), relative to the rootdir.
+
+    Reads the plugin's ``doc`` option (settings.raw_value); without the plugin, falls back to
+    ini ``rr_docs`` / ``rr_doc`` and ``--rr-doc`` when something registered them.
+    """
+    names: list[str] = []
     try:
-        docs += [Path(config.rootpath, d) for d in config.getini("rr_docs")]
-    except ValueError:
-        pass  # ini option not registered (the plugin adds it)
-    docs += [Path(d).absolute() for d in (config.getoption("rr_doc", default=None) or [])]
+        from .settings import raw_value
+
+        names = list(raw_value(config, "doc"))
+    except (ImportError, KeyError, ValueError):
+        for ini in ("rr_doc", "rr_docs"):
+            with contextlib.suppress(ValueError):  # not registered
+                names += [str(v) for v in config.getini(ini)]
+        names += [str(v) for v in (config.getoption("rr_doc", default=None) or [])]
     unique: dict[Path, None] = {}
-    for d in docs:
-        unique.setdefault(d.resolve(), None)
+    for name in names:
+        unique.setdefault((Path(config.rootpath) / Path(name).expanduser()).resolve(), None)
     return list(unique)
 
 
@@ -73,8 +84,10 @@ class MarkdownDocument(pytest.File):
 
     def collect(self) -> Iterator[MarkdownBlock]:
         if not self.path.is_file():
-            raise PreflightError(f"document {self.path} (rr_docs / --rr-doc) does not exist",
-                                 hint="fix the path in the ini option rr_docs or --rr-doc")
+            raise PreflightError(
+                f"document {self.path} (rr_docs / --rr-doc) does not exist",
+                hint="fix the path in the ini option rr_docs or --rr-doc",
+            )
         text = self.path.read_text(encoding="utf-8", errors="replace")
         for block in find_blocks(text):
             yield MarkdownBlock.from_parent(self, name=f"starlark@L{block.first}", block=block)
@@ -120,7 +133,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> MarkdownDo
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Hook: configured documents outside the collected paths are added too (before -k/-m deselection)."""
     seen = {item.path.resolve() for item in items if isinstance(item, MarkdownBlock)}
     for doc in configured_docs(config):

@@ -35,7 +35,28 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
 # Bazel .bzl globals that the prelude does not model; a file using one gets a permissive stub.
 BZL_GLOBALS = frozenset(
-    ["apple_common", "android_common", "cc_common", "coverage_common", "java_common", "proto_common_do_not_use", "testing", "JavaInfo", "JavaPluginInfo", "PyInfo", "PyRuntimeInfo", "CcToolchainConfigInfo", "DebugPackageInfo", "ExecutionInfo", "PackageSpecificationInfo", "ProguardSpecProvider", "TemplateVariableInfo", "ToolchainInfo", "py_common", "materializer_rule"]
+    [
+        "apple_common",
+        "android_common",
+        "cc_common",
+        "coverage_common",
+        "java_common",
+        "proto_common_do_not_use",
+        "testing",
+        "JavaInfo",
+        "JavaPluginInfo",
+        "PyInfo",
+        "PyRuntimeInfo",
+        "CcToolchainConfigInfo",
+        "DebugPackageInfo",
+        "ExecutionInfo",
+        "PackageSpecificationInfo",
+        "ProguardSpecProvider",
+        "TemplateVariableInfo",
+        "ToolchainInfo",
+        "py_common",
+        "materializer_rule",
+    ]
 )
 # What recorded calls of external functions return (the rest return None).
 _RETURNS = {
@@ -50,7 +71,8 @@ _STUBS = """
 def _ext_stub(kind):
     def f(*args, **kw):
         if "name" in kw:
-            _rec("target", {"kind": kind, "name": str(kw["name"]), "attrs": _kw(kw), "origin": "external"}, call_stack())
+            payload = {"kind": kind, "name": str(kw["name"]), "attrs": _kw(kw), "origin": "external"}
+            _rec("target", payload, call_stack())
         else:
             _rec("call", {"kind": kind}, call_stack())
         r = _retkind(kind)
@@ -114,7 +136,8 @@ class StarlarkProblem:
 def parse_error(exc: Exception) -> StarlarkProblem:
     """Message, file and line of a starlark-pyo3 error."""
     raw = str(exc)
-    first = raw.strip().splitlines()[0] if raw.strip() else raw
+    lines = raw.strip().splitlines()
+    first = next((ln for ln in lines if ln.startswith("error:")), lines[0] if lines else raw)
     first = re.sub(r"^error: ", "", first)
     first = re.sub(r"^Parse error: ", "", first)
     if len(first) > 160:
@@ -206,7 +229,7 @@ class Session:
 
     def stub_snippet(self, name: str, source: str, kind: str | None = None) -> str:
         """Starlark that binds ``name`` to a recording stub shaped after how ``source`` uses it."""
-        attrs = sorted(set(re.findall(rf"(?<![\w.]){re.escape(name)}\.(\w+)", source)))
+        attrs = sorted(set(re.findall(rf"(?<![\w.:/\"']){re.escape(name)}\.(\w+)(?![\w\"'])", source)))
         if attrs:
             return f"{name} = _ext_struct({name!r}, {attrs!r})\n"
         called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source)
@@ -405,7 +428,7 @@ class Tree:
 
 
 def walk(root: Path) -> Tree:
-    """List a workspace, skipping bazel-* output links, VCS dirs, Cargo target dirs and .bazelignore'd dirs."""
+    """List a workspace, skipping bazel-* links, VCS and Cargo target dirs and .bazelignore'd dirs."""
     ignored: set[str] = set()
     ign = root / ".bazelignore"
     if ign.is_file():

@@ -113,7 +113,51 @@ def flag_alias(name, starlark_flag):
     pass
 """
 
-_NATIVE_RULES = ["alias", "cc_binary", "cc_import", "cc_library", "cc_proto_library", "cc_shared_library", "cc_test", "cc_toolchain", "cc_toolchain_suite", "config_setting", "constraint_setting", "constraint_value", "environment", "filegroup", "genquery", "genrule", "java_binary", "java_import", "java_library", "java_plugin", "java_test", "java_toolchain", "label_flag", "label_setting", "platform", "proto_lang_toolchain", "proto_library", "py_binary", "py_library", "py_runtime", "py_test", "sh_binary", "sh_library", "sh_test", "starlark_doc_extract", "test_suite", "toolchain", "toolchain_type", "objc_library", "objc_import", "package_group", "environment_group", "java_runtime"]
+_NATIVE_RULES = [
+    "alias",
+    "cc_binary",
+    "cc_import",
+    "cc_library",
+    "cc_proto_library",
+    "cc_shared_library",
+    "cc_test",
+    "cc_toolchain",
+    "cc_toolchain_suite",
+    "config_setting",
+    "constraint_setting",
+    "constraint_value",
+    "environment",
+    "filegroup",
+    "genquery",
+    "genrule",
+    "java_binary",
+    "java_import",
+    "java_library",
+    "java_plugin",
+    "java_test",
+    "java_toolchain",
+    "label_flag",
+    "label_setting",
+    "platform",
+    "proto_lang_toolchain",
+    "proto_library",
+    "py_binary",
+    "py_library",
+    "py_runtime",
+    "py_test",
+    "sh_binary",
+    "sh_library",
+    "sh_test",
+    "starlark_doc_extract",
+    "test_suite",
+    "toolchain",
+    "toolchain_type",
+    "objc_library",
+    "objc_import",
+    "package_group",
+    "environment_group",
+    "java_runtime",
+]
 
 BUILD = (
     """

@@ -16,8 +16,19 @@ CONFIG_KINDS = frozenset({"config_setting", "constraint_value", "alias", "platfo
 REPO_RULE_KINDS = ("_archive", "_repository", "http_file", "http_jar")
 # Rules (not macros) from other repositories: a call creates exactly the target it names.
 PLAIN_RULES = frozenset(
-    "rust_binary rust_library rust_test rust_proc_macro rust_shared_library rust_static_library "
-    "rust_library_group rust_doc rust_doc_test rust_clippy rustfmt_test rust_analyzer_aspect".split()
+    {
+        "rust_binary",
+        "rust_library",
+        "rust_test",
+        "rust_proc_macro",
+        "rust_shared_library",
+        "rust_static_library",
+        "rust_library_group",
+        "rust_doc",
+        "rust_doc_test",
+        "rust_clippy",
+        "rustfmt_test",
+    }
 )
 
 
@@ -80,7 +91,7 @@ class Ctx:
 
     @cached_property
     def open_packages(self) -> dict[str, list[str]]:
-        """Packages with calls to external macros/rules -> the names of those calls (targets may hide there)."""
+        """Package -> names of its external macro calls (targets the model cannot see may hide there)."""
         out: dict[str, list[str]] = {}
         for t in self.model.targets:
             if t.origin in ("external", "macro") and t.kind not in PLAIN_RULES:

@@ -149,7 +149,7 @@ def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) ->
         return
     near = close_match(lab.repo, ctx.visible_repos, cutoff=0.6)
     hint = f"did you mean @{near}? " if near else ""
-    hint += 'add a bazel_dep, or use_repo(<extension>, "%s") in MODULE.bazel' % lab.repo
+    hint += f'add a bazel_dep, or use_repo(<extension>, "{lab.repo}") in MODULE.bazel'
     certain = not ctx.model.workspace_file_has_macros
     yield Finding(
         file,

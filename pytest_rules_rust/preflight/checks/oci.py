@@ -65,6 +65,7 @@ def check_ports(ctx: Ctx) -> Iterator[Finding]:
         exposed = [s.split("/")[0] for s in _strings(t.attrs["exposed_ports"])]
         if not ports or not exposed:
             continue
+        bound = sorted(ports)
         for port in exposed:
             if port not in ports:
                 yield Finding(
@@ -72,6 +73,6 @@ def check_ports(ctx: Ctx) -> Iterator[Finding]:
                     ctx.line_of(t.loc, port if port in str(t.attrs) else t.name),
                     "RR601",
                     "error" if not (set(exposed) & ports) else "warning",
-                    f"oci_image {t.name!r} exposes port {port} but the program binds {', '.join(sorted(ports))}",
-                    f"set exposed_ports = [{', '.join(repr(p) for p in sorted(ports))}] or change the bind address",
+                    f"oci_image {t.name!r} exposes port {port} but the program binds {', '.join(bound)}",
+                    f"set exposed_ports = [{', '.join(repr(p) for p in bound)}] or change the bind address",
                 )

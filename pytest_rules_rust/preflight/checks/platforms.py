@@ -10,10 +10,61 @@ from .base import Ctx, close_match
 from .labels import _strings
 
 CPUS = frozenset(
-    ["aarch32", "aarch64", "arm64", "arm64_32", "arm64e", "armv6-m", "armv7", "armv7-m", "armv7e-m", "armv7e-mf", "armv7k", "armv8-m", "cortex-r52", "cortex-r82", "i386", "mips64", "ppc", "ppc32", "ppc64le", "riscv32", "riscv64", "s390x", "wasm32", "wasm64", "x86_32", "x86_64", "all"]
+    [
+        "aarch32",
+        "aarch64",
+        "arm64",
+        "arm64_32",
+        "arm64e",
+        "armv6-m",
+        "armv7",
+        "armv7-m",
+        "armv7e-m",
+        "armv7e-mf",
+        "armv7k",
+        "armv8-m",
+        "cortex-r52",
+        "cortex-r82",
+        "i386",
+        "mips64",
+        "ppc",
+        "ppc32",
+        "ppc64le",
+        "riscv32",
+        "riscv64",
+        "s390x",
+        "wasm32",
+        "wasm64",
+        "x86_32",
+        "x86_64",
+        "all",
+    ]
 )
 OSES = frozenset(
-    ["android", "chromiumos", "emscripten", "freebsd", "fuchsia", "haiku", "ios", "linux", "macos", "netbsd", "nixos", "none", "openbsd", "osx", "qnx", "tvos", "uefi", "visionos", "vxworks", "wasi", "watchos", "windows"]
+    [
+        "android",
+        "chromiumos",
+        "emscripten",
+        "freebsd",
+        "fuchsia",
+        "haiku",
+        "ios",
+        "linux",
+        "macos",
+        "netbsd",
+        "nixos",
+        "none",
+        "openbsd",
+        "osx",
+        "qnx",
+        "tvos",
+        "uefi",
+        "visionos",
+        "vxworks",
+        "wasi",
+        "watchos",
+        "windows",
+    ]
 )
 _CONSTRAINT = re.compile(r"^@platforms//(cpu|os):([\w.-]+)$")
 ARCH_ALIASES = {"arm64": "aarch64", "amd64": "x86_64", "x64": "x86_64", "i686": "i386", "x86_32": "i386"}
@@ -94,13 +145,14 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
             if isinstance(tag.attrs.get("extra_target_triples"), dict):
                 triples += list(tag.attrs["extra_target_triples"])
         elif tag.tag == "repository_set":
-            triples += [str(tag.attrs.get("target_triple", ""))] + list(
-                _strings(tag.attrs.get("extra_target_triples"))
-            )
+            triples += [
+                str(tag.attrs.get("target_triple", "")),
+                *list(_strings(tag.attrs.get("extra_target_triples"))),
+            ]
     if not triples:
         return  # no extra triples declared: only the host, which preflight cannot know
     covered = {triple_arch_os(t) for t in triples}
-    used: dict[tuple[str, str], tuple[str, int]] = {}
+    used: dict[tuple[str, str], tuple[str, int]] = {}  # (package, name) -> where it is used
     for t in mo.targets:
         for key in ("platform", "platforms", "target_platforms"):
             for s in _strings(t.attrs.get(key)):
@@ -111,8 +163,8 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
         lab = ctx.parse(s, "")
         if lab and not lab.external:
             used.setdefault((lab.package, lab.name), (".bazelrc", 1))
-    for key, (_file, _line) in used.items():
-        plat = ctx.targets.get(key)
+    for pkg_name in used:
+        plat = ctx.targets.get(pkg_name)
         if plat is None or plat.kind != "platform":
             continue
         arch, os_ = _platform_arch_os(plat)

@@ -18,7 +18,8 @@ _ARCH_WORDS = {
     "arm64": "aarch64",
 }
 WIRED_MODULES = {
-    "toolchains_musl": "use its extension or reference @toolchains_musl (its toolchains only apply to platforms it knows)",
+    "toolchains_musl": "use its extension or reference @toolchains_musl"
+    " (its toolchains only apply to platforms it knows)",
     "toolchains_llvm": 'add llvm = use_extension("@toolchains_llvm//toolchain/extensions:llvm.bzl", "llvm"), '
     "llvm.toolchain(...), use_repo and register_toolchains",
 }

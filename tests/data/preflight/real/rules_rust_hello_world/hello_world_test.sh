@@ -1,0 +1,3 @@
+#!/bin/sh
+# Placeholder (not upstream).
+"$1"
