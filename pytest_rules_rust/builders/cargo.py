@@ -203,7 +203,9 @@ def plan_build(request: BuildRequest, binaries: Sequence[str], features: Sequenc
     else:
         command += source_args(VENDOR_MOUNT)
     command += list(request.extra_args)
-    flags = json.dumps({"env": env, "extra": list(request.extra_args), "std": musl}, sort_keys=True)
+    # Features and extra arguments stay out of the key: cargo hashes them into its own unit names,
+    # and sharing the directory shares the build-std output between allocator variants.
+    flags = json.dumps({"env": env, "std": musl}, sort_keys=True)
     key = f"{triple}-{request.profile}-{host.arch}-{hashlib.sha256(flags.encode()).hexdigest()[:10]}"
     script = f"{STATE_DIR}/rr-cargo.sh"
     return CargoPlan(
