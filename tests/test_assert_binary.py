@@ -140,3 +140,23 @@ def test_failure_reads_well_in_pytest(samples: ElfSamples, pytester: pytest.Pyte
         ]
     )
     assert "def assert_binary" not in result.stdout.str()  # the helper's frame is hidden
+
+
+FIXTURE_TEST = """
+def test_fixture(binary_inspector):
+    info = binary_inspector.check({path!r}, arch="amd64", libc="musl", linkage="static")
+    assert info.stripped is False
+    assert binary_inspector.run({path!r}, ["rc", "5"]).rc == 5
+    binary_inspector.check({path!r}, allocator="jemalloc")
+"""
+
+
+@pytest.mark.skipif(host_machine() != "x86_64", reason="the samples' 'native' binaries are x86_64")
+def test_binary_inspector_fixture(samples: ElfSamples, pytester: pytest.Pytester) -> None:
+    path = str(samples.get("musl-static"))
+    pytester.makepyfile(FIXTURE_TEST.format(path=path))
+    result = pytester.runpytest_subprocess(
+        "-p", "pytest_rules_rust.fixtures_inspect", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E * allocator: Expected: jemalloc, Actual: system*"])
