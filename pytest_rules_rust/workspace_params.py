@@ -50,7 +50,7 @@ class Param:
     def check_item(self, item: str) -> bool:
         if self.choices:
             return item in self.choices
-        return self.pattern is None or bool(self.pattern.match(item))
+        return self.pattern is None or bool(self.pattern.fullmatch(item))
 
 
 CATALOGUE: dict[str, Param] = {
@@ -144,11 +144,10 @@ def lookup(name: str, accepted: Iterable[str] | None = None, where: str = "") ->
 
 
 def _bad(param: Param, value: object, why: str = "") -> WorkspaceError:
-    shown = ", ".join(param.choices) if param.choices else param.format
     return WorkspaceError(
         f"invalid value {value!r} for parameter {param.name!r}{': ' + why if why else ''}; "
         f"expected {param.format}",
-        hint=f"{param.name} takes {shown} (default: {render_plain(param.default)})",
+        hint=f"set {param.name} to {param.format} (default: {render_plain(param.default)})",
     )
 
 
