@@ -219,19 +219,17 @@ class _Reader:
         machine = _MACHINES.get(h["e_machine"], str(h["e_machine"]).removeprefix("EM_").lower())
         elf_type = str(h["e_type"]).removeprefix("ET_")
         interpreter = self._interpreter()
-        needed, flags_1, soname = self._dynamic()
-        # Like file(1): DF_1_PIE decides; old linkers did not set it, so an ET_DYN with an
-        # interpreter and no DT_SONAME counts too (libc.so.6 has both an interpreter and a soname).
-        pie = elf_type == "DYN" and (
-            bool(flags_1 & _DF_1_PIE) or (interpreter is not None and soname is None)
-        )
+        needed, dt_flags_1 = self._dynamic()
+        flags_1 = dt_flags_1 or 0
+        # As file(1) decides: DT_FLAGS_1 has DF_1_PIE (set by ld.bfd >= 2.35 and lld for -pie).
+        # An ET_DYN with an interpreter but no DF_1_PIE (libc.so.6, pam modules) is a shared object.
+        pie = elf_type == "DYN" and bool(flags_1 & _DF_1_PIE)
         if pie:
-            why = "DT_FLAGS_1 has DF_1_PIE" if flags_1 & _DF_1_PIE else "ET_DYN with PT_INTERP, no DT_SONAME"
-            self.evidence.append(("pie", why))
+            self.evidence.append(("pie", "DT_FLAGS_1 has DF_1_PIE"))
         linkage = self._linkage(elf_type, pie, interpreter, needed)
         stripped = ".symtab" not in self.sections
         debug_info = ".debug_info" in self.sections
-        build_id, abi_tag, abi_first = self._notes()
+        build_id, abi_tag, note_words = self._notes()
         libc = self._libc(linkage, interpreter, needed, stripped, abi_tag)
         allocators = tuple(a for a in ALLOCATORS if self._allocator(a, needed))
         summary = _summary(
@@ -242,11 +240,10 @@ class _Reader:
             machine=machine,
             osabi=str(h["e_ident"]["EI_OSABI"]),
             version=h["e_version"],
-            linkage=linkage,
+            linking=self._file_linking(elf_type, interpreter, needed, dt_flags_1 is not None),
             interpreter=interpreter,
-            build_id=build_id,
-            abi_tag=abi_tag,
-            abi_first=abi_first,
+            note_words=note_words,
+            mode=self.path.stat().st_mode,
             debug_info=debug_info,
             stripped=stripped,
         )
@@ -275,10 +272,9 @@ class _Reader:
                 return str(seg.get_interp_name())
         return None
 
-    def _dynamic(self) -> tuple[tuple[str, ...], int, str | None]:
+    def _dynamic(self) -> tuple[tuple[str, ...], int | None]:
         needed: list[str] = []
-        flags_1 = 0
-        soname: str | None = None
+        flags_1: int | None = None
         for seg in self.elf.iter_segments():
             if not isinstance(seg, DynamicSegment):
                 continue
@@ -287,10 +283,8 @@ class _Reader:
                     needed.append(str(getattr(tag, "needed", "")))
                 elif tag.entry.d_tag == "DT_FLAGS_1":
                     flags_1 = int(tag.entry.d_val)
-                elif tag.entry.d_tag == "DT_SONAME":
-                    soname = str(getattr(tag, "soname", ""))
             break
-        return tuple(needed), flags_1, soname
+        return tuple(needed), flags_1
 
     @staticmethod
     def _linkage(elf_type: str, pie: bool, interpreter: str | None, needed: tuple[str, ...]) -> str | None:
@@ -300,21 +294,39 @@ class _Reader:
             return "dynamic"
         return "static-pie" if pie else "static"
 
-    def _notes(self) -> tuple[str | None, str | None, bool]:
-        """Build-id, ABI tag, and whether the ABI tag comes first in the file (file(1) keeps file order)."""
+    def _file_linking(
+        self, elf_type: str, interpreter: str | None, needed: tuple[str, ...], has_flags_1: bool
+    ) -> str | None:
+        """file(1)'s word. It says static-pie for any PT_DYNAMIC object with a DT_FLAGS_1 tag
+        (whatever its bits) and no interpreter or NEEDED, so a dependency-free .so can be "static-pie"."""
+        if elf_type not in ("EXEC", "DYN"):
+            return None
+        if not any(isinstance(seg, DynamicSegment) for seg in self.elf.iter_segments()):
+            return "statically"
+        if has_flags_1 and not interpreter and not needed:
+            return "static-pie"
+        return "dynamically"
+
+    def _notes(self) -> tuple[str | None, str | None, tuple[str, ...]]:
+        """Build-id, ABI tag, and the notes as file(1) words, in file order (file(1) keeps it)."""
         build_id: str | None = None
         abi_tag: str | None = None
-        abi_first = False
+        words: list[str] = []
         for note in self._iter_notes():
             desc = note["n_desc"]
-            if note["n_type"] == "NT_GNU_BUILD_ID" and build_id is None and isinstance(desc, str):
+            is_go = note["n_name"] == "Go" and note["n_type"] in (4, "NT_GNU_GOLD_VERSION")
+            if is_go and isinstance(desc, bytes):
+                if build_id is None:  # file(1) skips a Go build-id that follows the GNU one
+                    words.append(f"Go BuildID={desc.decode('ascii', 'replace')}")
+            elif note["n_type"] == "NT_GNU_BUILD_ID" and build_id is None and isinstance(desc, str):
                 build_id = desc
+                kind = {40: "sha1", 32: "md5/uuid", 16: "xxHash"}.get(len(desc), "unknown")
+                words.append(f"BuildID[{kind}]={desc}")
             elif note["n_type"] == "NT_GNU_ABI_TAG" and abi_tag is None and not isinstance(desc, bytes | str):
-                d = desc
-                os_name = "GNU/Linux" if d["abi_os"] == "ELF_NOTE_OS_LINUX" else str(d["abi_os"])
-                abi_tag = f"{os_name} {d['abi_major']}.{d['abi_minor']}.{d['abi_tiny']}"
-                abi_first = build_id is None
-        return build_id, abi_tag, abi_tag is not None and abi_first
+                os_name = "GNU/Linux" if desc["abi_os"] == "ELF_NOTE_OS_LINUX" else str(desc["abi_os"])
+                abi_tag = f"{os_name} {desc['abi_major']}.{desc['abi_minor']}.{desc['abi_tiny']}"
+                words.append(f"for {abi_tag}")
+        return build_id, abi_tag, tuple(words)
 
     def _iter_notes(self) -> Iterator[Any]:
         note_sections = [s for s in self.sections.values() if isinstance(s, NoteSection)]
@@ -483,11 +495,10 @@ def _summary(
     machine: str,
     osabi: str,
     version: Any,
-    linkage: str | None,
+    linking: str | None,
     interpreter: str | None,
-    build_id: str | None,
-    abi_tag: str | None,
-    abi_first: bool,
+    note_words: tuple[str, ...],
+    mode: int,
     debug_info: bool,
     stripped: bool,
 ) -> str:
@@ -498,26 +509,19 @@ def _summary(
         kind = _FILE_TYPES.get(elf_type, elf_type.lower())
     ver = 1 if version in ("EV_CURRENT", 1) else version
     abi = {"ELFOSABI_SYSV": "SYSV", "ELFOSABI_LINUX": "GNU/Linux"}.get(osabi, osabi.removeprefix("ELFOSABI_"))
+    special = "".join(
+        w for bit, w in ((0o4000, "setuid "), (0o2000, "setgid "), (0o1000, "sticky ")) if mode & bit
+    )
     parts = [
-        f"ELF {bits}-bit {'LSB' if little else 'MSB'} {kind}",
+        f"{special}ELF {bits}-bit {'LSB' if little else 'MSB'} {kind}",
         _FILE_MACHINES.get(machine, machine),
         f"version {ver} ({abi})",
     ]
-    if linkage is not None:
-        parts.append(
-            {"static": "statically linked", "static-pie": "static-pie linked"}.get(
-                linkage, "dynamically linked"
-            )
-        )
+    if linking is not None:
+        parts.append(f"{linking} linked")
     if interpreter:
         parts.append(f"interpreter {interpreter}")
-    notes = []
-    if build_id:
-        kind_id = {40: "sha1", 32: "md5/uuid", 16: "xxHash"}.get(len(build_id), "unknown")
-        notes.append(f"BuildID[{kind_id}]={build_id}")
-    if abi_tag:
-        notes.insert(0 if abi_first else len(notes), f"for {abi_tag}")
-    parts.extend(notes)
+    parts.extend(note_words)
     if debug_info:
         parts.append("with debug_info")
     parts.append("stripped" if stripped else "not stripped")
