@@ -38,7 +38,7 @@ impl Workload {
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|w| w.name() == name)
+        Self::ALL.iter().copied().find(|w| w.name() == name)
     }
 }
 

@@ -7,7 +7,7 @@ fn run(args: &[&str]) -> std::process::Output {
 }
 
 fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    let start = line.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {key} in {line}"));
+    let start = line.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {} in {}", key, line));
     let rest = &line[start + key.len() + 3..];
     let end = rest.find([',', '}']).expect("value ends");
     rest[..end].trim_matches('"')
@@ -33,7 +33,7 @@ fn one_json_line_per_run_for_every_workload() {
         assert!(field(line, "ops_per_s").parse::<f64>().unwrap() > 0.0);
         assert!(field(line, "max_rss_kib").parse::<u64>().unwrap() > 0);
         let target = field(line, "target");
-        assert!(target.starts_with(std::env::consts::ARCH), "{target}");
+        assert!(target.starts_with(std::env::consts::ARCH), "{}", target);
         let allocator = field(line, "allocator");
         let expected = if cfg!(feature = "jemalloc") {
             "jemalloc"

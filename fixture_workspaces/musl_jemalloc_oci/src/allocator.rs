@@ -10,7 +10,7 @@ pub fn jemalloc_version() -> Option<String> {
     // SAFETY: "version" is a read-only `const char *` mallctl; oldp/oldlenp describe a pointer slot.
     let rc = unsafe {
         jemalloc_sys::mallctl(
-            c"version".as_ptr(),
+            b"version\0".as_ptr() as *const c_char,
             &mut version as *mut _ as *mut c_void,
             &mut size,
             ptr::null_mut(),
@@ -33,7 +33,7 @@ pub fn owned_by_jemalloc(pointer: *const u8) -> bool {
     // memory jemalloc does not manage it returns an error instead of an index.
     let rc = unsafe {
         jemalloc_sys::mallctl(
-            c"arenas.lookup".as_ptr(),
+            b"arenas.lookup\0".as_ptr() as *const c_char,
             &mut arena as *mut u32 as *mut c_void,
             &mut size,
             &mut query as *mut *mut c_void as *mut c_void,
@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn the_global_allocator_is_jemalloc() {
         let version = jemalloc_version().expect("mallctl(\"version\") answers");
-        assert!(version.starts_with("5."), "{version}");
+        assert!(version.starts_with("5."), "{}", version);
         // Memory from Rust's global allocator belongs to jemalloc ...
         let boxed = std::hint::black_box(Box::new([7u8; 4096]));
         assert!(owned_by_jemalloc(boxed.as_ptr()), "a Box was not allocated by jemalloc");

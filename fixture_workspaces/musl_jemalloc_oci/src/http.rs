@@ -97,7 +97,7 @@ mod tests {
     fn wire_format_has_length_and_closes() {
         let bytes = Response::new(200, "ok x\n").to_bytes();
         let text = String::from_utf8(bytes).unwrap();
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{}", text);
         assert!(text.contains("Content-Length: 5\r\n"));
         assert!(text.contains("Connection: close\r\n"));
         assert!(text.ends_with("\r\n\r\nok x\n"));

@@ -26,7 +26,7 @@ fn start(extra: &[&str]) -> Service {
         .expect("service starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("service prints its address");
-    let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}"));
+    let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {:?}", line));
     Service { address: address.parse().unwrap(), child }
 }
 
@@ -48,7 +48,7 @@ fn answers_root_and_health_with_the_architecture() {
     for path in ["/", "/health"] {
         let (status, head, body) = request(service.address, &format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"));
         assert_eq!((status, body.as_str()), (200, expected.as_str()), "{path}: {head}");
-        assert!(head.contains("X-Allocator: jemalloc 5."), "{head}");
+        assert!(head.contains("X-Allocator: jemalloc 5."), "{}", head);
         assert!(head.contains(&format!("Content-Length: {}", expected.len())));
     }
     assert_eq!(request(service.address, "GET /missing HTTP/1.1\r\n\r\n").0, 404);
@@ -60,7 +60,7 @@ fn once_exits_after_one_connection() {
     let mut service = start(&["--once"]);
     assert_eq!(request(service.address, "GET /health HTTP/1.0\r\n\r\n").0, 200);
     let status = service.child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    assert!(status.success(), "{:?}", status);
 }
 
 #[test]
