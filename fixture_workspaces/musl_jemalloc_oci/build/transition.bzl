@@ -1,6 +1,6 @@
 """A rule transitioning an oci_image to multiple platforms (MUSL Scratch Container > Scratch image)."""
 
-def _multiarch_transition(settings, attr):
+def _multiarch_transition(_settings, attr):
     return [
         {"//command_line_option:platforms": str(platform)}
         for platform in attr.platforms
