@@ -5,13 +5,14 @@ Settings read from pytest (command line > ini > default, whole lists replaced):
 - ``--rr-template-dir DIR`` (repeatable) / ini ``rr_template_dir``: extra template directories,
   searched before the built-in ``fixture_workspaces/``; relative paths are taken from the rootdir.
 - ``--rr-set KEY=VALUE`` (repeatable) / ini ``rr_set``: parameter values for every workspace that
-  takes the parameter (e.g. ``--rr-set rust_edition=2024 --rr-set rust_versions=1.85.0``).
+  takes the parameter (e.g. ``--rr-set rust_edition=2024 --rr-set rust_versions=1.85.0``), merged per
+  parameter: the command line wins over ini for the same key.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,18 @@ _PARAM_KEYS = ("rr_set", "rr_params")
 @dataclass(frozen=True)
 class WorkspaceSettings:
     template_dirs: tuple[Path, ...] = ()
-    params: dict[str, str] | None = None
+    params: dict[str, str] = field(default_factory=dict)
 
 
-def _read_list(config: pytest.Config, keys: tuple[str, ...]) -> list[str]:
+def _cli_list(config: pytest.Config, keys: tuple[str, ...]) -> list[str]:
     for key in keys:
         value: Any = config.getoption(key, default=None)
         if value:
             return [str(v) for v in value]
+    return []
+
+
+def _ini_list(config: pytest.Config, keys: tuple[str, ...]) -> list[str]:
     for key in keys:
         with contextlib.suppress(ValueError):  # ini key not registered
             value = config.getini(key)
@@ -44,19 +49,25 @@ def _read_list(config: pytest.Config, keys: tuple[str, ...]) -> list[str]:
     return []
 
 
-def workspace_settings(config: pytest.Config) -> WorkspaceSettings:
-    """Template directories and session parameters from the command line, else ini, else none."""
-    root = Path(str(config.rootpath))
-    dirs = tuple((root / Path(d).expanduser()).resolve() for d in _read_list(config, _TEMPLATE_DIR_KEYS))
-    params: dict[str, str] = {}
-    for item in _read_list(config, _PARAM_KEYS):
+def _assignments(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(
                 f"--rr-set / rr_set: {item!r} is not KEY=VALUE", hint="e.g. --rr-set rust_edition=2024"
             )
-        params[key.strip()] = value.strip()
-    return WorkspaceSettings(dirs, params)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def workspace_settings(config: pytest.Config) -> WorkspaceSettings:
+    """Template directories (command line, else ini) and session parameters, merged per key:
+    ``--rr-set`` beats ini ``rr_set`` for the same parameter, the others add up."""
+    root = Path(str(config.rootpath))
+    dirs = _cli_list(config, _TEMPLATE_DIR_KEYS) or _ini_list(config, _TEMPLATE_DIR_KEYS)
+    params = {**_assignments(_ini_list(config, _PARAM_KEYS)), **_assignments(_cli_list(config, _PARAM_KEYS))}
+    return WorkspaceSettings(tuple((root / Path(d).expanduser()).resolve() for d in dirs), params)
 
 
 @pytest.fixture(scope="session")
