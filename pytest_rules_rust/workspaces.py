@@ -367,8 +367,11 @@ def check_syntax(root: Path) -> None:
             try:
                 starlark.parse(rel, path.read_text(encoding="utf-8"))
             except starlark.StarlarkError as exc:
+                text = str(exc).strip()
+                where = re.search(r"-->\s*(\S+:\d+:\d+)", text)
+                first = text.splitlines()[0].removeprefix("error: ") if text else "syntax error"
                 raise WorkspaceError(
-                    f"{rel}: Starlark syntax error after rendering: {str(exc).strip()}",
+                    f"{where.group(1) if where else rel}: Starlark syntax error after rendering: {first}",
                     hint="the template is broken: fix it in the template directory",
                     paths={"workspace": root},
                 ) from exc
