@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -31,6 +32,7 @@ CARGO_TESTS = [
 VARIANTS = {"system": "", "jemalloc": "jemalloc", "mimalloc": "mimalloc"}
 GROUPS = {"": "default", "jemalloc": "jemalloc", "mimalloc": "mimalloc"}
 WORKLOADS = ["larson", "xmalloc", "baseline"]
+RESULT = re.compile(r"test result: (ok|FAILED)\. (\d+) passed; (\d+) failed")
 FIELDS = {
     "workload": str,
     "allocator": str,
@@ -77,8 +79,10 @@ def test_cargo_tests_pass_offline_and_locked(
         workspace, ["test", *_features(features)], rules_rust_cache, tmp_path / "cargo-test.log", group=group
     )
     assert run.rc == 0, f"cargo test failed in {workspace} (exit {run.rc}); full log: {run.log}\n{run.tail()}"
-    text = run.log.read_text(errors="replace")
-    assert "test result: ok." in text and " 0 passed;" not in text.split("test result: ok.")[1][:20], run.log
+    results = RESULT.findall(run.log.read_text(errors="replace"))
+    assert results, f"no test results in {run.log}"
+    assert all(status == "ok" and failed == "0" for status, _, failed in results), run.log
+    assert sum(int(passed) for _, passed, _ in results) > 0, f"cargo test ran no tests: {run.log}"
 
 
 @pytest.fixture(scope="session")
