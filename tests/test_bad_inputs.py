@@ -612,6 +612,10 @@ def test_full_disk_before_start(tiny_tmpfs: Path) -> None:
         Cache(tiny_tmpfs / "cache").ensure("x/y", lambda d: None)
 
 
+def _fill_one_mib(entry: Path) -> None:
+    (entry / "big").write_bytes(b"\0" * 1024 * 1024)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="DEFECT: a cache fill that runs out of space raises a bare OSError ENOSPC from Cache.ensure; "
@@ -620,13 +624,13 @@ def test_full_disk_before_start(tiny_tmpfs: Path) -> None:
 def test_full_disk_during_fill(tiny_tmpfs: Path) -> None:
     cache = Cache(tiny_tmpfs / "cache")
     with pytest.raises(CacheError, match="the disk is full"):
-        cache.ensure("x/y", lambda d: (d / "big").write_bytes(b"\0" * 1024 * 1024))
+        cache.ensure("x/y", _fill_one_mib)
 
 
 def test_full_disk_during_fill_leaves_no_partial_entry(tiny_tmpfs: Path) -> None:
     cache = Cache(tiny_tmpfs / "cache")
     with pytest.raises(OSError):
-        cache.ensure("x/y", lambda d: (d / "big").write_bytes(b"\0" * 1024 * 1024))
+        cache.ensure("x/y", _fill_one_mib)
     assert not cache.is_complete("x/y")
     assert list((tiny_tmpfs / "cache" / "x").iterdir()) == [], "the staging directory is removed"
 

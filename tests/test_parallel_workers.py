@@ -52,11 +52,23 @@ def _run(pytester: pytest.Pytester, body: str, shared: Path, timeout: float = 60
     """Run ``body`` (four parametrised tests) under ``-n 4``; return each worker's record."""
     shared.mkdir(parents=True, exist_ok=True)
     pytester.makepyfile(test_par=PRELUDE + body)
-    os.environ["RR_PAR_SHARED"] = str(shared)
+    # pytester points HOME at its own directory; rustup's cargo proxy and cargo's registry live in ours.
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    env = {
+        "RR_PAR_SHARED": str(shared),
+        "RUSTUP_HOME": str(home / ".rustup"),
+        "CARGO_HOME": str(home / ".cargo"),
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: os.environ.get(k) or v for k, v in env.items()} | {"RR_PAR_SHARED": str(shared)})
     try:
         result = pytester.runpytest_subprocess("-n", str(WORKERS), "-p", "no:cacheprovider", timeout=timeout)
     finally:
-        del os.environ["RR_PAR_SHARED"]
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     assert result.ret == 0, "\n".join(result.outlines[-60:])
     result.assert_outcomes(passed=WORKERS)
     records = [json.loads(p.read_text()) for p in sorted(shared.glob("result-*.json"))]
@@ -133,13 +145,7 @@ def _counting_cargo(directory: Path, count: Path) -> Path:
     """A wrapper that appends one line per ``cargo`` run to ``count`` and runs the real cargo."""
     real = subprocess.run(["bash", "-c", "command -v cargo"], capture_output=True, text=True, check=True)
     wrapper = directory / "cargo"
-    # pytester points HOME at its own directory; rustup's proxy and cargo's registry cache live in ours.
-    homes = {
-        k: os.environ.get(k, str(Path(pwd.getpwuid(os.getuid()).pw_dir) / d))
-        for k, d in (("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo"))
-    }
-    exports = "".join(f"export {k}={v}\n" for k, v in homes.items())
-    wrapper.write_text(f'#!/bin/sh\n{exports}echo "$*" >> {count}\nexec {real.stdout.strip()} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {count}\nexec {real.stdout.strip()} "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
 
