@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from containers_helpers import busybox_image, containers_of_pid, engine_or_skip, wait_for
@@ -157,17 +158,20 @@ def test_every_container_is_labelled_and_confined(engine: Engine, bb: str, tmp_p
     worker = threading.Thread(target=lambda: _run(bb, tmp_path, "sleep", "3"))
     worker.start()
     flt: dict[str, str | list[str] | bool] = {"label": f"{LABEL_PID}={os.getpid()}"}
-    found: list[object] = []
-    wait_for(
-        lambda: bool(found.extend(engine.client.containers.list(filters=flt)) or found), 20, "the container"
-    )
+    found: list[Any] = []
+
+    def listed() -> bool:
+        found[:] = engine.client.containers.list(filters=flt)
+        return bool(found)
+
+    wait_for(listed, 20, "the container")
     container = found[0]
-    labels = container.labels  # type: ignore[attr-defined]
-    host_config = container.attrs["HostConfig"]  # type: ignore[attr-defined]
+    labels = container.labels
+    host_config = container.attrs["HostConfig"]
     worker.join(60)
     assert labels[LABEL_SESSION] == SESSION_ID and labels[LABEL_PID] == str(os.getpid())
     assert host_config["NetworkMode"] == "none" and host_config["Privileged"] is False
-    assert container.attrs["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"  # type: ignore[attr-defined]
+    assert container.attrs["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"
 
 
 def test_running_context_manager_removes_on_error(engine: Engine, bb: str) -> None:
