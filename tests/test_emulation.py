@@ -131,3 +131,21 @@ def test_cli_json_reports_the_real_entry(real_status: emulation.EmulationStatus)
     assert (
         data["ok"] is True and data["fix_binary"] is True and data["interpreter"] == real_status.interpreter
     )
+
+
+def test_register_writes_the_packaged_entry_with_F(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """register_emulation's writes, against a stand-in binfmt_misc directory (the real one is shared)."""
+    conf = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")
+    if not conf.exists():
+        pytest.skip(
+            "needs qemu-user-static's /usr/lib/binfmt.d/qemu-aarch64.conf: apt-get install qemu-user-static"
+        )
+    _fake_binfmt(
+        tmp_path, monkeypatch, "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PO\n"
+    )
+    root = tmp_path / "binfmt_misc"
+    emulation.register_emulation()
+    assert (root / "qemu-aarch64").read_text() == "-1"  # the old entry was removed first
+    written = (root / "register").read_text()
+    assert written.startswith(":qemu-aarch64:M::") and "F" in written.rsplit(":", 1)[1]
+    assert written.split(":")[1:7] == conf.read_text().strip().split(":")[1:7]
