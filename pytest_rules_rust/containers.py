@@ -30,7 +30,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from .errors import EngineError, ImageError
+from .errors import EngineError, ImageError, UsageError
 from .platforms import Platform
 
 LABEL_SESSION = "pytest-rules-rust.session"
@@ -299,6 +299,7 @@ def run(
     """
     engine = engine or detect_engine()
     _require_image(engine, spec)
+    _check_mounts(spec)
     copy = engine.remote if copy_mounts is None else copy_mounts
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
@@ -333,9 +334,28 @@ def run(
                         f"\n[pytest-rules-rust] timed out after {spec.timeout_s:.0f} s; container killed\n"
                     )
             return ExecResult(rc=rc, log=log, duration_s=time.monotonic() - start, timed_out=timed_out)
+        except docker.errors.APIError as exc:
+            raise EngineError(
+                f"Docker refused to run {' '.join(spec.command)!r} in {spec.image} ({spec.platform}): "
+                f"{exc.explanation or exc}",
+                hint="check the mounts, user and platform of the run; `docker info` shows the engine's state",
+                paths={"log": log},
+            ) from exc
         finally:
             if container is not None:
                 _remove(container)
+
+
+def _check_mounts(spec: RunSpec) -> None:
+    """Docker would silently create a missing bind source as an empty root-owned directory."""
+    for m in spec.mounts:
+        if not m.source.exists():
+            raise UsageError(
+                f"mount source {m.source} (for {m.target} in {spec.image}) does not exist",
+                hint="create it before the run, or fix the path",
+            )
+        if not m.target.startswith("/"):
+            raise UsageError(f"mount target {m.target!r} is not an absolute path", hint="e.g. /work")
 
 
 def _copy_in(container: Container, spec: RunSpec) -> None:

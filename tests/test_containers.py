@@ -31,7 +31,7 @@ from pytest_rules_rust.containers import (
     running,
 )
 from pytest_rules_rust.emulation import EmulationStatus
-from pytest_rules_rust.errors import EngineError
+from pytest_rules_rust.errors import EngineError, UsageError
 from pytest_rules_rust.platforms import AMD64, ARM64
 
 pytestmark = pytest.mark.container
@@ -225,3 +225,18 @@ def test_copy_mount_strategy_for_remote_engines(bb: str, tmp_path: Path) -> None
     assert result.succeeded, result.tail()
     assert (out / "result.txt").read_text() == "copied in\n" and (out / "sub" / "f").read_text() == "deep\n"
     assert sorted(p.name for p in src.iterdir()) == ["input.txt"]
+
+
+def test_bad_mounts_are_usage_errors_before_docker_sees_them(bb: str, tmp_path: Path) -> None:
+    missing = tmp_path / "not-there"
+    with pytest.raises(UsageError, match=f"mount source {missing} .*does not exist"):
+        _run(bb, tmp_path, "true", mounts=(Mount(missing, "/src"),))
+    assert not missing.exists()  # Docker would have created it, root-owned
+    with pytest.raises(UsageError, match="not an absolute path"):
+        _run(bb, tmp_path, "true", mounts=(Mount(tmp_path, "relative"),))
+
+
+def test_engine_refusal_is_an_engine_error_with_the_log(bb: str, tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="Docker refused to run") as info:
+        _run(bb, tmp_path, "true", workdir="relative/dir")  # the daemon rejects a relative working dir
+    assert info.value.paths["log"] == tmp_path / "run.log"
