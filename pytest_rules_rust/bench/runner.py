@@ -57,13 +57,19 @@ class BenchSettings:
     ops: int = 1_000_000
     repeats: int = 5
     warmup: int = 1
-    emulated_ops_divisor: int = 10  # qemu-user is ~10x slower; keep emulated runs about as long
+    emulated_ops_divisor: int = 4  # qemu-user is several times slower; keep emulated runs short
     timeout_s: float = 600.0
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchSettings:
         """A short run for smoke tests and CI: one workload, fewer ops and repeats."""
-        base: dict[str, Any] = {"workloads": ("larson",), "ops": 100_000, "repeats": 3, "warmup": 1}
+        base: dict[str, Any] = {
+            "workloads": ("larson",),
+            "ops": 200_000,
+            "repeats": 3,
+            "warmup": 1,
+            "emulated_ops_divisor": 2,  # short runs under qemu are all start-up otherwise
+        }
         return cls(**{**base, **overrides})
 
     def __post_init__(self) -> None:

@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
         "--repeats", type=int, default=None, help="measured repeats per point (default 5; --quick 3)"
     )
     p.add_argument(
-        "--ops", type=int, default=None, help="allocations per thread per run (default 1e6; --quick 1e5)"
+        "--ops", type=int, default=None, help="allocations per thread per run (default 1e6; --quick 2e5)"
     )
     p.add_argument(
         "--impl",
