@@ -48,7 +48,8 @@ def render_report(results: BenchResults, plot_names: Sequence[str] = ()) -> str:
         "",
         "Throughput is the median over the repeats in million allocations per second (min–max in "
         "brackets); CV is the coefficient of variation of the throughput; ×system is the speedup "
-        "over the target libc's own malloc (musl's mallocng on musl targets).",
+        "over the target libc's own malloc (musl's mallocng on musl targets). Peak RSS is the "
+        "program's maximum resident set (under qemu-user it includes the emulator's own memory).",
         "",
     ]
     for (impl, target, workload), points in series(results).items():
