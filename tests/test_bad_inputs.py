@@ -480,13 +480,12 @@ def test_build_timeout_is_killed_and_reported(tmp_path: Path) -> None:
     builder_image_or_skip(Cache())
     slow = "fn main() { std::thread::sleep(std::time::Duration::from_secs(300)); }\n"
     source = _planted(tmp_path, **{"build.rs": slow})
-    started = time.monotonic()
-    proc = run_cli("build", source, "--platform", "linux/amd64", "--out", tmp_path / "out", "--timeout", "20")
-    elapsed = time.monotonic() - started
+    out = tmp_path / "out"
+    proc = run_cli("build", source, "--platform", "linux/amd64", "--out", out, "--timeout", "20", timeout=900)
     err = assert_clear_error(proc, code=1, names=["overran its timeout of 20 s", "killed"], max_lines=30)
-    assert elapsed < 200, f"the build was not killed at its timeout (took {elapsed:.0f} s)"
     kept = kept_paths(err)
-    assert kept["log"].is_file() and "timed out" in kept["log"].read_text()
+    # Written by the runner after it killed the container (the build script sleeps 300 s).
+    assert "timed out after 20 s; container killed" in kept["log"].read_text()
     assert (kept["workspace"] / "hello_cross" / "build.rs").is_file()
 
 
