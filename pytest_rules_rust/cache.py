@@ -86,6 +86,15 @@ class Cache:
                 (staging / COMPLETE).write_text("")
                 shutil.rmtree(entry, ignore_errors=True)
                 staging.rename(entry)
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise CacheError(
+                        f"filling cache entry {name} in {self.root} failed: the disk is full",
+                        hint="free space there, or point --rr-cache-dir (or "
+                        f"${ENV_VAR}) at a disk with room",
+                    ) from exc
+                raise
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise

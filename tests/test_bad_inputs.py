@@ -615,11 +615,6 @@ def _fill_one_mib(entry: Path) -> None:
     (entry / "big").write_bytes(b"\0" * 1024 * 1024)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: a cache fill that runs out of space raises a bare OSError ENOSPC from Cache.ensure; "
-    "it should be a CacheError saying the disk is full (cache.py wraps only check_writable)",
-)
 def test_full_disk_during_fill(tiny_tmpfs: Path) -> None:
     cache = Cache(tiny_tmpfs / "cache")
     with pytest.raises(CacheError, match="the disk is full"):
@@ -628,7 +623,7 @@ def test_full_disk_during_fill(tiny_tmpfs: Path) -> None:
 
 def test_full_disk_during_fill_leaves_no_partial_entry(tiny_tmpfs: Path) -> None:
     cache = Cache(tiny_tmpfs / "cache")
-    with pytest.raises(OSError):
+    with pytest.raises(CacheError):
         cache.ensure("x/y", _fill_one_mib)
     assert not cache.is_complete("x/y")
     assert list((tiny_tmpfs / "cache" / "x").iterdir()) == [], "the staging directory is removed"
