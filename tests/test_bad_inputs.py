@@ -231,21 +231,11 @@ def test_preflight_json_on_usage_error_prints_no_json(tmp_path: Path) -> None:
     assert proc.stdout == "", "no half-written JSON on stdout when the command failed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: `preflight DIR` on a directory without MODULE.bazel exits 0 with "
-    "'preflight: no findings'; it should be a usage error saying DIR is not a Bazel workspace",
-)
 def test_preflight_non_workspace_dir(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("just a directory\n")
     assert_clear_error(run_cli("preflight", tmp_path), code=2, names=[tmp_path, "MODULE.bazel"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: `preflight doc.md` on a Markdown file without ```starlark blocks exits 0 with "
-    "'preflight: no findings'; it should say the file has no Starlark blocks (exit 2)",
-)
 def test_preflight_markdown_without_starlark(tmp_path: Path) -> None:
     doc = tmp_path / "doc.md"
     doc.write_text("# Title\n\nSome text.\n\n```python\nprint(1)\n```\n")
@@ -288,11 +278,6 @@ def test_preflight_json_shape_on_errors(tmp_path: Path) -> None:
     ].items()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: an unclosed '(' on the last line of BUILD.bazel is reported at BUILD.bazel:1 "
-    "(starlark-rust puts end-of-file parse errors at 1:1); preflight should report the last line",
-)
 def test_preflight_syntax_error_at_end_of_file(tmp_path: Path) -> None:
     root, line = _workspace_with_syntax_error(tmp_path, at_end=True)
     proc = run_cli("preflight", root, "--no-buildifier")
@@ -327,7 +312,7 @@ def _corrupt_binaries(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 def test_inspect_binary_bad_file(tmp_path: Path, case: str) -> None:
     path, what = _corrupt_binaries(tmp_path)[case]
     proc = run_cli("inspect-binary", path, "--json")
-    assert_clear_error(proc, code=1, names=[path, what], hint=False)  # hints: see the xfail below
+    assert_clear_error(proc, code=1, names=[path, what])
     assert proc.stdout == ""
 
 
@@ -389,11 +374,6 @@ def test_inspect_image_docker_archive_with_bad_layer(tmp_path: Path) -> None:
     assert_clear_error(run_cli("inspect-image", truncated), code=1, names=[truncated], hint=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: inspect-binary/inspect-image errors carry no hint (what to do: rebuild the artifact, "
-    "pass the right path); cli/inspect_cmds.py drops or never sets InspectError.hint",
-)
 @pytest.mark.parametrize("command", ["inspect-binary", "inspect-image"])
 def test_inspect_errors_say_what_to_do(tmp_path: Path, command: str) -> None:
     empty = tmp_path / "empty"

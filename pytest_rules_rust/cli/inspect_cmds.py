@@ -2,7 +2,7 @@
 
     python -m pytest_rules_rust inspect-binary FILE [--json]
 
-A file that is not a sound ELF file exits 1 with one line naming the file and the problem.
+A file that is not a sound ELF file exits 1 with one line naming the file, the problem and what to do.
 """
 
 from __future__ import annotations
@@ -12,7 +12,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..errors import InspectError
 from ..inspect.elf import inspect_binary
+
+BINARY_HINT = "pass the path of an ELF executable or library, e.g. an artifact path printed by `build --json`"
+IMAGE_HINT = "rebuild the image, or pass an OCI layout directory or tarball, or a docker-archive tarball"
+
+
+def one_line(exc: InspectError, default_hint: str) -> InspectError:
+    """The error as a single line that still says what to do (``... (hint: ...)``)."""
+    return InspectError(f"{exc.message} (hint: {exc.hint or default_hint})")
 
 
 def register(sub: Any) -> None:
@@ -27,7 +36,10 @@ def register(sub: Any) -> None:
 
 
 def run_inspect_binary(args: argparse.Namespace) -> int:
-    info = inspect_binary(args.file)
+    try:
+        info = inspect_binary(args.file)
+    except InspectError as exc:
+        raise one_line(exc, BINARY_HINT) from None
     if args.json:
         print(json.dumps(info.to_json(), indent=2))
         return 0
@@ -59,13 +71,12 @@ def _register_image(sub: Any) -> None:
 
 
 def run_inspect_image(args: argparse.Namespace) -> int:
-    from ..errors import InspectError
     from ..inspect.oci import inspect_image
 
     try:
         info = inspect_image(args.path)
-    except InspectError as exc:  # one line, no hint paragraph: the message names the blob and digests
-        raise InspectError(exc.message) from None
+    except InspectError as exc:  # one line: the message names the blob and both digests
+        raise one_line(exc, IMAGE_HINT) from None
     if args.json:
         print(json.dumps(info.to_json(), indent=2))
         return 0

@@ -36,6 +36,12 @@ def preflight_workspace(root: Path | str, *, use_buildifier: bool = True) -> Pre
             f"preflight: {root} is not a directory",
             hint="pass a workspace directory (with MODULE.bazel) or a Markdown file",
         )
+    markers = ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "BUILD", "BUILD.bazel")
+    if not any((root / name).is_file() for name in markers):
+        raise UsageError(
+            f"preflight: {root} is not a Bazel workspace (no MODULE.bazel, WORKSPACE or BUILD file in it)",
+            hint="pass the workspace's root directory (the one with MODULE.bazel) or a Markdown file",
+        )
     model = evaluate_workspace(root)
     findings = run_checks(model)
     if use_buildifier:

@@ -344,7 +344,11 @@ class Session:
         line, hint = prob.line, "fix the syntax; Bazel stops reading the file at this point"
         opened = text.unclosed_bracket_before(source, prob.line)
         message = prob.message
-        if opened and opened[1] < prob.line:
+        at_end = text.unclosed_at_end(source) if prob.line == 1 else None
+        if at_end and at_end[1] > 1:  # starlark-rust puts end-of-file errors at 1:1
+            message = f"'{at_end[0]}' opened here is never closed (the file ends first)"
+            line, hint = at_end[1], f"close the '{at_end[0]}'"
+        elif opened and opened[1] < prob.line:
             message = f"'{opened[0]}' opened here is never closed (the parser noticed at line {prob.line})"
             line, hint = opened[1], f"close the '{opened[0]}' before the next statement"
         elif "unfinished string" in message:

@@ -67,6 +67,11 @@ def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> Pref
         raise UsageError(
             f"preflight: cannot read {path}: {exc.strerror}", hint="pass a readable file"
         ) from exc
+    if not find_blocks(document):
+        raise UsageError(
+            f"preflight: {path} has no ```starlark code blocks to check",
+            hint="fence the Starlark examples as ```starlark (any case), or pass a workspace directory",
+        )
     findings = check_document(path.name, document, use_buildifier=use_buildifier)
     from . import make_report
 

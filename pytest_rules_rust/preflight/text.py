@@ -78,6 +78,12 @@ def unclosed_bracket_before(text: str, error_line: int) -> tuple[str, int] | Non
     return None
 
 
+def unclosed_at_end(text: str) -> tuple[str, int] | None:
+    """The innermost bracket still open where the text ends (the parser reports that at 1:1)."""
+    states = scan(text.rstrip("\n") + "\n")
+    return states[-1].brackets[-1] if states and states[-1].brackets else None
+
+
 def top_level_lines(text: str) -> list[tuple[int, str]]:
     """(line, text) of lines that start a top-level statement (not in brackets/strings, not comments)."""
     out = []
