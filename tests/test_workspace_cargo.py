@@ -63,6 +63,46 @@ def _cargo(args: list[str], cargo: str, env_home: Path, log: Path) -> subprocess
     return proc
 
 
+def _build_and_test(
+    template: Template, params: dict[str, object], tmp_path: Path, cache: Cache, vendor: Path, cargo: str
+) -> None:
+    ws = materialise(template.name, tmp_path / "ws", params)
+    offline = cargo_offline_args(vendor)
+    target = cache.path("cargo-target", "host", template.name)
+    features = ["--features", ",".join(template.cargo_features)] if template.cargo_features else []
+    common = [
+        *offline,
+        "--manifest-path",
+        str(ws.root / "Cargo.toml"),
+        "--target-dir",
+        str(target),
+        *features,
+    ]
+    home = tmp_path / "empty-cargo-home"
+    home.mkdir()
+    with cache.lock(f"cargo-target-host-{template.name}"):
+        test = _cargo(["test", "--locked", "--workspace", *common], cargo, home, tmp_path / "test.log")
+        assert test.returncode == 0, (
+            f"cargo test failed (log {tmp_path / 'test.log'}):\n{test.stderr[-3000:]}"
+        )
+        build = _cargo(["build", "--locked", "--bins", *common], cargo, home, tmp_path / "build.log")
+        assert build.returncode == 0, (
+            f"cargo build failed (log {tmp_path / 'build.log'}):\n{build.stderr[-3000:]}"
+        )
+        passed = sum(int(n) for n in re.findall(r"test result: ok\. (\d+) passed", test.stdout))
+        assert passed >= 1, f"no tests ran:\n{test.stdout[-2000:]}"
+        assert "FAILED" not in test.stdout
+        for binary in template.cargo_binaries:
+            assert (target / "debug" / binary).is_file(), (
+                f"[cargo] binaries names {binary!r}; cargo did not build it"
+            )
+        if template.name in RUNNABLE:
+            binary, first_line = RUNNABLE[template.name]
+            run = subprocess.run([str(target / "debug" / binary)], capture_output=True, text=True, timeout=60)
+            assert run.returncode == 0, run.stderr
+            assert run.stdout.splitlines()[0] == first_line
+
+
 @pytest.mark.cargo
 @pytest.mark.parametrize("template", template_params())
 def test_cargo_side_builds_and_tests_pass_offline(
@@ -72,44 +112,36 @@ def test_cargo_side_builds_and_tests_pass_offline(
     vendored: Callable[[Template], Path],
     host_cargo: str,
 ) -> None:
-    ws = materialise(template.name, tmp_path / "ws")
-    offline = cargo_offline_args(vendored(template))
-    target = rules_rust_cache.path("cargo-target", "host", template.name)
-    features = ["--features", ",".join(template.cargo_features)] if template.cargo_features else []
-    manifest = ["--manifest-path", str(ws.root / "Cargo.toml"), "--target-dir", str(target)]
-    home = tmp_path / "empty-cargo-home"
-    home.mkdir()
-    with rules_rust_cache.lock(f"cargo-target-host-{template.name}"):
-        test = _cargo(
-            ["test", "--locked", *offline, *manifest, "--workspace", *features],
-            host_cargo,
-            home,
-            tmp_path / "test.log",
-        )
-        assert test.returncode == 0, (
-            f"cargo test failed (log {tmp_path / 'test.log'}):\n{test.stderr[-3000:]}"
-        )
-        build = _cargo(
-            ["build", "--locked", *offline, *manifest, "--bins", *features],
-            host_cargo,
-            home,
-            tmp_path / "build.log",
-        )
-        assert build.returncode == 0, (
-            f"cargo build failed (log {tmp_path / 'build.log'}):\n{build.stderr[-3000:]}"
-        )
-    passed = sum(int(n) for n in re.findall(r"test result: ok\. (\d+) passed", test.stdout))
-    assert passed >= 1, f"no tests ran:\n{test.stdout[-2000:]}"
-    assert "FAILED" not in test.stdout
-    for binary in template.cargo_binaries:
-        assert (target / "debug" / binary).is_file(), (
-            f"[cargo] binaries names {binary!r}, which cargo did not build"
-        )
-    if template.name in RUNNABLE:
-        binary, first_line = RUNNABLE[template.name]
-        run = subprocess.run([str(target / "debug" / binary)], capture_output=True, text=True, timeout=60)
-        assert run.returncode == 0, run.stderr
-        assert run.stdout.splitlines()[0] == first_line
+    _build_and_test(template, {}, tmp_path, rules_rust_cache, vendored(template), host_cargo)
+
+
+@pytest.mark.cargo
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("from_cargo", {"rust_edition": "2015"}),
+        ("from_cargo", {"rust_edition": "2024", "rust_versions": ["1.85.0"]}),
+        ("from_specs", {"rust_edition": "2024", "rust_versions": ["1.85.0"]}),
+        ("cross", {"rust_edition": "2018", "sysroot": True}),
+    ],
+    ids=["from_cargo-2015", "from_cargo-2024", "from_specs-2024", "cross-2018"],
+)
+def test_cargo_side_builds_with_overridden_parameters(
+    name: str,
+    params: dict[str, object],
+    tmp_path: Path,
+    rules_rust_cache: Cache,
+    vendored: Callable[[Template], Path],
+    host_cargo: str,
+) -> None:
+    template = find_template(name)
+    _build_and_test(template, params, tmp_path, rules_rust_cache, vendored(template), host_cargo)
+    editions = {
+        str(path.relative_to(tmp_path)): tomllib.loads(path.read_text())["package"]["edition"]
+        for path in (tmp_path / "ws").rglob("Cargo.toml")
+        if "package" in tomllib.loads(path.read_text())
+    }
+    assert editions and set(editions.values()) == {params["rust_edition"]}, editions
 
 
 def test_vendor_is_filled_once_per_lockfile(
@@ -157,7 +189,8 @@ def _crate_specs(module_text: str) -> dict[str, dict[str, object]]:
     specs: dict[str, dict[str, object]] = {}
     prelude = """
 def use_extension(bzl, name):
-    return struct(spec = lambda **kw: _spec(kw), from_specs = lambda **kw: None, toolchain = lambda **kw: None)
+    ignore = lambda **kw: None
+    return struct(spec = lambda **kw: _spec(kw), from_specs = ignore, toolchain = ignore)
 def module(**kw): pass
 def bazel_dep(**kw): pass
 def use_repo(*a, **kw): pass
