@@ -23,7 +23,7 @@ pub fn json_line(config: &Config, outcome: &Outcome, before: &Usage, after: &Usa
     format!(
         concat!(
             "{{\"workload\":\"{}\",\"allocator\":\"{}\",\"threads\":{},\"ops\":{},\"ops_per_thread\":{},",
-            "\"seed\":{},\"elapsed_s\":{:.6},\"ops_per_s\":{:.1},\"user_s\":{:.6},\"sys_s\":{:.6},",
+            "\"seed\":{},\"elapsed_s\":{:.9},\"ops_per_s\":{:.1},\"user_s\":{:.6},\"sys_s\":{:.6},",
             "\"max_rss_kib\":{},\"target\":\"{}\",\"checksum\":{}}}"
         ),
         config.workload.name(),
