@@ -1,8 +1,8 @@
 """Fixtures for ELF inspection: one object bundling inspect/run/assert with the run's qemu settings.
 
 Thin wrapper over :mod:`pytest_rules_rust.inspect` (``inspect_binary``, ``run_binary``,
-``assert_binary``, ``assert_runs``), which work the same without pytest. Settings read here
-only: ``--rr-qemu`` (auto | binfmt | path of a qemu-user binary; default auto) and
+``assert_binary``, ``assert_runs``), which work the same without pytest. Settings used:
+``--rr-qemu`` (auto | binfmt | path of a qemu-user binary; default auto) and
 ``--rr-run-timeout`` (seconds, default 30).
 """
 
@@ -18,6 +18,7 @@ import pytest
 from .inspect.assertions import assert_binary, assert_runs
 from .inspect.elf import BinaryInfo, inspect_binary
 from .inspect.run import RunResult, run_binary
+from .settings import Settings
 
 PathLike = str | os.PathLike[str]
 
@@ -53,7 +54,7 @@ class BinaryInspector:
 
 
 @pytest.fixture(scope="session")
-def binary_inspector(request: pytest.FixtureRequest) -> BinaryInspector:
+def binary_inspector(rules_rust_settings: Settings) -> BinaryInspector:
     """Inspect, run and assert on built binaries.
 
     ``binary_inspector.check(path, arch="arm64", linkage="static", libc="musl", allocator="jemalloc")``
@@ -62,6 +63,4 @@ def binary_inspector(request: pytest.FixtureRequest) -> BinaryInspector:
     aarch64 binary through binfmt_misc or ``qemu-aarch64-static`` (``--rr-qemu``), with
     ``--rr-run-timeout``. Override this fixture to change the qemu route or timeout for a directory.
     """
-    qemu = request.config.getoption("rr_qemu", default=None) or "auto"
-    timeout = request.config.getoption("rr_run_timeout", default=None) or 30.0
-    return BinaryInspector(qemu=str(qemu), timeout_s=float(timeout))
+    return BinaryInspector(qemu=rules_rust_settings.qemu, timeout_s=rules_rust_settings.run_timeout_s)

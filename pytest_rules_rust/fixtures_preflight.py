@@ -1,14 +1,11 @@
 """Preflight in pytest: the ``preflight`` fixture and Markdown documents collected as test items.
 
-Wiring (for plugin.py): import ``preflight`` (the fixture) and the two hook functions
-``pytest_collect_file`` / ``pytest_collection_modifyitems`` from this module into the plugin's
-namespace, or register this module as a plugin (``config.pluginmanager.register(module)``).
-Option read: the plugin's ``doc`` setting (``--rr-doc PATH``, repeatable, or its ini key).
+The plugin registers this module as a plugin of its own (fixture and hooks). Option read: the
+plugin's ``doc`` setting (``--rr-doc PATH``, repeatable, or its ini key ``rr_doc``).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,23 +47,11 @@ def preflight() -> Callable[..., PreflightReport]:
 
 # ---- Markdown documents as test items ------------------------------------------------------------
 def configured_docs(config: pytest.Config) -> list[Path]:
-    """Documents from ``--rr-doc`` (else the ini key), relative to the rootdir.
+    """Documents from ``--rr-doc`` (else the ini key ``rr_doc``), relative to the rootdir."""
+    from .settings import raw_value
 
-    Reads the plugin's ``doc`` option (settings.raw_value); without the plugin, falls back to
-    ini ``rr_docs`` / ``rr_doc`` and ``--rr-doc`` when something registered them.
-    """
-    names: list[str] = []
-    try:
-        from .settings import raw_value
-
-        names = list(raw_value(config, "doc"))
-    except (ImportError, KeyError, ValueError):
-        for ini in ("rr_doc", "rr_docs"):
-            with contextlib.suppress(ValueError):  # not registered
-                names += [str(v) for v in config.getini(ini)]
-        names += [str(v) for v in (config.getoption("rr_doc", default=None) or [])]
     unique: dict[Path, None] = {}
-    for name in names:
+    for name in raw_value(config, "doc"):
         unique.setdefault((Path(config.rootpath) / Path(name).expanduser()).resolve(), None)
     return list(unique)
 

@@ -1,6 +1,6 @@
 """Fixtures over ``workspaces``: a factory that materialises workspace templates per test.
 
-Settings read from pytest (command line > ini > default, whole lists replaced):
+Settings used (resolved by ``settings.Settings``):
 
 - ``--rr-template-dir DIR`` (repeatable) / ini ``rr_template_dir``: extra template directories,
   searched before the built-in ``fixture_workspaces/``; relative paths are taken from the rootdir.
@@ -11,79 +11,23 @@ Settings read from pytest (command line > ini > default, whole lists replaced):
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from .errors import UsageError
+from .settings import Settings
 from .workspaces import WorkspaceFactory
-
-# Option destinations / ini keys tried in order (the plugin's names first).
-_TEMPLATE_DIR_KEYS = ("rr_template_dir", "rr_template_dirs")
-_PARAM_KEYS = ("rr_set", "rr_params")
-
-
-@dataclass(frozen=True)
-class WorkspaceSettings:
-    template_dirs: tuple[Path, ...] = ()
-    params: dict[str, str] = field(default_factory=dict)
-
-
-def _cli_list(config: pytest.Config, keys: tuple[str, ...]) -> list[str]:
-    for key in keys:
-        value: Any = config.getoption(key, default=None)
-        if value:
-            return [str(v) for v in value]
-    return []
-
-
-def _ini_list(config: pytest.Config, keys: tuple[str, ...]) -> list[str]:
-    for key in keys:
-        with contextlib.suppress(ValueError):  # ini key not registered
-            value = config.getini(key)
-            if value:
-                return [str(v) for v in value]
-    return []
-
-
-def _assignments(items: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(
-                f"--rr-set / rr_set: {item!r} is not KEY=VALUE", hint="e.g. --rr-set rust_edition=2024"
-            )
-        out[key.strip()] = value.strip()
-    return out
-
-
-def workspace_settings(config: pytest.Config) -> WorkspaceSettings:
-    """Template directories (command line, else ini) and session parameters, merged per key:
-    ``--rr-set`` beats ini ``rr_set`` for the same parameter, the others add up."""
-    root = Path(str(config.rootpath))
-    dirs = _cli_list(config, _TEMPLATE_DIR_KEYS) or _ini_list(config, _TEMPLATE_DIR_KEYS)
-    params = {**_assignments(_ini_list(config, _PARAM_KEYS)), **_assignments(_cli_list(config, _PARAM_KEYS))}
-    return WorkspaceSettings(tuple((root / Path(d).expanduser()).resolve() for d in dirs), params)
 
 
 @pytest.fixture(scope="session")
 def rules_rust_workspace_factory(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+    rules_rust_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> WorkspaceFactory:
     """Session-scoped form of ``rules_rust_workspace``, for session or module fixtures.
 
     Same call: ``rules_rust_workspace_factory("cross", sysroot=True)``. Override this fixture to
     change where workspaces come from for the whole session.
     """
-    settings = workspace_settings(pytestconfig)
-    return WorkspaceFactory(
-        lambda name: tmp_path_factory.mktemp(name, numbered=True),
-        template_dirs=settings.template_dirs,
-        session_params=settings.params,
+    return WorkspaceFactory.from_settings(
+        rules_rust_settings, lambda name: tmp_path_factory.mktemp(name, numbered=True)
     )
 
 

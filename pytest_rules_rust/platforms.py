@@ -95,5 +95,7 @@ def triple_libc(triple: str) -> Libc:
     """The libc named by a Rust triple's last component."""
     last = triple.rsplit("-", 1)[-1]
     if last not in LIBCS:
-        raise UsageError(f"triple {triple!r} names no supported libc", hint="use a *-linux-gnu or *-linux-musl triple")
+        raise UsageError(
+            f"triple {triple!r} names no supported libc", hint="use a *-linux-gnu or *-linux-musl triple"
+        )
     return "gnu" if last == "gnu" else "musl"

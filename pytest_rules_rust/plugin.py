@@ -31,6 +31,17 @@ MARKERS = {
     "bench": "allocator throughput benchmarks (slow; prints figures). Example: pytest -m bench",
 }
 
+# Each stage's fixtures (and the Markdown collection hooks) live in a module of their own.
+pytest_plugins = [
+    "pytest_rules_rust.fixtures_workspaces",
+    "pytest_rules_rust.fixtures_preflight",
+    "pytest_rules_rust.fixtures_containers",
+    "pytest_rules_rust.fixtures_builds",
+    "pytest_rules_rust.fixtures_inspect",
+    "pytest_rules_rust.fixtures_oci",
+    "pytest_rules_rust.fixtures_bench",
+]
+
 settings_key = pytest.StashKey[Settings]()
 reporter_key = pytest.StashKey["MatrixReporter"]()
 

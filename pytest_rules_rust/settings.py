@@ -152,6 +152,15 @@ OPTIONS: tuple[Option, ...] = (
         many=True,
         metavar="PATH",
     ),
+    Option(
+        "qemu",
+        "how foreign-architecture binaries run: auto, binfmt, or the path of a qemu-user binary",
+        default="auto",
+        metavar="HOW",
+    ),
+    Option(
+        "run_timeout", "seconds before a binary run by the assertions is killed", default="30", metavar="S"
+    ),
     Option("bench_threads", "thread counts for allocator benchmarks", default="1,2,4,8", metavar="N,N"),
     Option(
         "bench_allocators", "allocators for benchmarks", default="system,jemalloc,mimalloc", metavar="A,B"
@@ -232,6 +241,13 @@ def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
+def merged_params(config: pytest.Config) -> dict[str, str]:
+    """``--rr-set`` over ini ``rr_set``, per parameter (the other ini values stay)."""
+    ini = parse_assignments([str(v) for v in config.getini("rr_set")], "ini rr_set")
+    cli = parse_assignments(config.getoption("rr_set", default=None) or [], "--rr-set")
+    return {**ini, **cli}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The resolved settings of one pytest run (or one CLI invocation)."""
@@ -254,6 +270,8 @@ class Settings:
     keep: str = "failed"
     report_dir: Path | None = None
     docs: tuple[Path, ...] = ()
+    qemu: str = "auto"
+    run_timeout_s: float = 30.0
     bench_threads: tuple[int, ...] = (1, 2, 4, 8)
     bench_allocators: tuple[str, ...] = ("system", "jemalloc", "mimalloc")
     bench_repeats: int = 5
@@ -274,7 +292,7 @@ class Settings:
         return cls(
             cache_dir=path(cache) if cache else None,
             template_dirs=tuple(path(p) for p in get("template_dir")),
-            params=parse_assignments(get("set"), "--rr-set / rr_set"),
+            params=merged_params(config),
             builders=tuple(get("builder")) or ("cargo",),
             platforms=tuple(get("platform")) or ("linux/amd64", "linux/arm64"),
             bazel_versions=tuple(get("bazel_version")),
@@ -290,6 +308,8 @@ class Settings:
             keep=get("keep"),
             report_dir=path(report) if report else None,
             docs=tuple(path(p) for p in get("doc")),
+            qemu=get("qemu"),
+            run_timeout_s=_float(get("run_timeout"), "--rr-run-timeout"),
             bench_threads=_csv(get("bench_threads"), "--rr-bench-threads", int),
             bench_allocators=_csv(get("bench_allocators"), "--rr-bench-allocators"),
             bench_repeats=int(_csv(get("bench_repeats"), "--rr-bench-repeats", int)[0]),

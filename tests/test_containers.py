@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from containers_helpers import busybox_image, containers_of_pid, engine_or_skip, wait_for
 
-from pytest_rules_rust import containers, fixtures_containers
+from pytest_rules_rust import containers
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import (
     LABEL_PID,
@@ -36,11 +36,6 @@ from pytest_rules_rust.platforms import AMD64, ARM64
 
 pytestmark = pytest.mark.container
 
-# the plugin exposes these fixtures; bound here too so the module works before/without it
-docker_engine = fixtures_containers.docker_engine
-builder_image = fixtures_containers.builder_image
-container_runner = fixtures_containers.container_runner
-arm64_emulation = fixtures_containers.arm64_emulation
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,8 @@ pytestmark = pytest.mark.container
 _INNER = """
 import os
 import pytest
-from pytest_rules_rust import fixtures_containers
 from pytest_rules_rust.containers import SESSION_ID
 
-docker_engine = fixtures_containers.docker_engine
-builder_image = fixtures_containers.builder_image
-container_runner = fixtures_containers.container_runner
 
 IMAGE = {image!r}
 

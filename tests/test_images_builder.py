@@ -14,15 +14,11 @@ from typing import Any
 import pytest
 import testinfra
 
-from pytest_rules_rust import fixtures_containers
 from pytest_rules_rust.containers import Engine, RunSpec, running
 from pytest_rules_rust.platforms import AMD64, Platform
 
 pytestmark = pytest.mark.container
 
-docker_engine = fixtures_containers.docker_engine
-builder_image = fixtures_containers.builder_image
-arm64_emulation = fixtures_containers.arm64_emulation
 
 HELLO_RS = 'fn main() { println!("hello from {}", std::env::consts::ARCH); }'
 HELLO_C = '#include <stdio.h>\nint main(void){puts("musl hello");return 0;}'

@@ -63,12 +63,15 @@ class BuildResult:
         from ..errors import BuildError
 
         found = [
-            a for a in self.artifacts if (target is None or a.target == target) and (kind is None or a.kind == kind)
+            a
+            for a in self.artifacts
+            if (target is None or a.target == target) and (kind is None or a.kind == kind)
         ]
         if len(found) != 1:
             have = ", ".join(f"{a.kind}:{a.target}" for a in self.artifacts) or "none"
             raise BuildError(
-                f"expected one artifact with target={target!r} kind={kind!r}, found {len(found)} (have: {have})",
+                f"expected one artifact with target={target!r} kind={kind!r}, "
+                f"found {len(found)} (have: {have})",
                 paths={"log": self.log},
             )
         return found[0]
