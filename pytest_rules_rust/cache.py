@@ -91,8 +91,7 @@ class Cache:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise CacheError(
                         f"filling cache entry {name} in {self.root} failed: the disk is full",
-                        hint="free space there, or point --rr-cache-dir (or "
-                        f"${ENV_VAR}) at a disk with room",
+                        hint=f"free space there, or point --rr-cache-dir (or ${ENV_VAR}) at a disk with room",
                     ) from exc
                 raise
             except BaseException:
