@@ -167,6 +167,12 @@ def find_template(name: str, extra_dirs: Sequence[Path | str] = ()) -> Template:
     """The template called ``name``; an unknown name lists the known ones."""
     templates = {t.name: t for t in list_templates(extra_dirs)}
     if name not in templates:
+        bare = [Path(d) / name for d in extra_dirs if (Path(d) / name).is_dir()]
+        if bare:
+            raise WorkspaceError(
+                f"workspace {name!r}: {bare[0]} has no {MANIFEST}, so it is not a template",
+                hint=f"add a {MANIFEST} (description, parameters) to it, or pass its path to use it as it is",
+            )
         raise WorkspaceError(
             f"unknown workspace {name!r}{suggest(name, templates)}",
             hint=f"known workspaces: {', '.join(templates) or 'none'}; or pass a workspace directory's path",

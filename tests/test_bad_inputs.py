@@ -176,11 +176,6 @@ def test_manifest_with_unknown_parameter(tmp_path: Path) -> None:
     assert_clear_error(proc, code=2, names=["rust_editon", str(manifest)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: a template directory without rules_rust_template.toml is reported as "
-    "\"unknown workspace 'mine'\"; the error should say the manifest is missing (workspaces.find_template)",
-)
 def test_template_dir_without_manifest(tmp_path: Path) -> None:
     root = _user_template(tmp_path)
     (root / "rules_rust_template.toml").unlink()
