@@ -19,7 +19,7 @@ APT_PACKAGES=(
   docker.io qemu-user-static mmdebstrap arch-test skopeo umoci busybox-static uidmap docker-registry
   # compilers and toolchains (see ../shared/notes/toolchains.md)
   build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
-  musl musl-dev musl-tools protobuf-compiler libprotobuf-dev make autoconf pkg-config file
+  musl musl-dev musl-tools protobuf-compiler libprotobuf-dev make autoconf pkg-config file dpkg-dev
   rustc-web cargo-web libstd-rust-web-dev rust-web-src libjemalloc-dev libmimalloc-dev
   # arm64 multiarch: the musl cross linker wrapper (aarch64-linux-musl-gcc) and the aarch64 Rust std
   musl-dev:arm64 libstd-rust-web-dev:arm64
@@ -54,14 +54,38 @@ provision_apt() {
     say "adding the arm64 architecture to dpkg (for musl-dev:arm64 and libstd-rust-web-dev:arm64)"
     dpkg --add-architecture arm64
   fi
+  provision_deb_src
   mapfile -t todo < <(missing_packages)
+  if [ "${#todo[@]}" -gt 0 ] || [ -n "${APT_UPDATE_NEEDED:-}" ]; then
+    apt-get update -qq
+  fi
   if [ "${#todo[@]}" -gt 0 ]; then
     say "installing ${#todo[@]} Debian packages: ${todo[*]}"
-    apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${todo[@]}" >/dev/null
   else
     say "Debian packages: all present"
   fi
+}
+
+# The C twin of the allocator benchmark builds jemalloc and mimalloc from Debian's own sources
+# (`apt-get source`), which needs deb-src entries: derived from the machine's existing deb entries.
+provision_deb_src() {
+  local out=/etc/apt/sources.list.d/pytest-rules-rust-deb-src.sources
+  if grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return
+  fi
+  say "adding deb-src entries (mirroring the existing deb entries) to $out"
+  {
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] && sed -n '/^Types:.*\bdeb\b/,/^$/p' "$f" | sed 's/^Types:.*/Types: deb-src/'
+      echo
+    done
+  } > "$out.tmp"
+  if [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list; then
+    grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > /etc/apt/sources.list.d/pytest-rules-rust-deb-src.list
+  fi
+  if grep -q '^Types: deb-src' "$out.tmp"; then mv "$out.tmp" "$out"; else rm -f "$out.tmp"; fi
+  APT_UPDATE_NEEDED=1
 }
 
 # --- Docker daemon -----------------------------------------------------------------------------
