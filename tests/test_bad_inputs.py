@@ -633,11 +633,6 @@ def test_bench_usage_errors(tmp_path: Path, args: list[str], names: list[str]) -
     assert_clear_error(proc, code=2, names=names, hint="--repeats" not in args)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: `bench --allocators system,tcmalloc` exits 1 (a BenchError), and `--threads 0` exits 1 "
-    "without a hint; both are usage errors (exit 2) and should say what is valid",
-)
 @pytest.mark.parametrize(
     ("args", "names"),
     [

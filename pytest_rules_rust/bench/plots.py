@@ -7,11 +7,7 @@ bar; an emulated target says so in its title, since only its ratios mean anythin
 from __future__ import annotations
 
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display; must precede pyplot
-import matplotlib.pyplot as plt
+from typing import Any
 
 from .results import EMULATED_NOTE, BenchPoint, BenchResults
 
@@ -42,7 +38,18 @@ def write_plots(results: BenchResults, out_dir: Path) -> list[Path]:
     return written
 
 
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, imported on first use (it costs ~1 s to import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; must precede pyplot
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_series(points: list[BenchPoint], title: str, path: Path) -> None:
+    plt = _pyplot()
     fig, (ax_ops, ax_rss) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
     try:
         by_alloc: dict[str, list[BenchPoint]] = {}

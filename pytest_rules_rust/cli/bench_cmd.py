@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..bench.session import BenchRequest, run_bench_session
 from ..errors import UsageError
+
+ALLOCATORS = ("system", "jemalloc", "mimalloc")  # as bench.runner.ALLOCATORS, without importing matplotlib
 
 
 def _csv(text: str, what: str, kind: type = str) -> tuple[Any, ...]:
@@ -78,10 +79,24 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--repeats must be at least 1, got {args.repeats}")
     if args.ops is not None and args.ops < 1:
         raise UsageError(f"--ops must be at least 1, got {args.ops}")
+    allocators = _csv(args.allocators, "--allocators")
+    unknown = [a for a in allocators if a not in ALLOCATORS]
+    if unknown:
+        raise UsageError(
+            f"--allocators: unknown allocator {unknown[0]!r}", hint=f"choose from {', '.join(ALLOCATORS)}"
+        )
+    threads = _csv(args.threads, "--threads", int)
+    if any(not 1 <= t <= 1024 for t in threads):
+        raise UsageError(
+            f"--threads: thread counts must be 1..1024, got {args.threads}", hint="e.g. --threads 1,2,4,8"
+        )
+    # imported here: the benchmark stage pulls in matplotlib, which every other subcommand can do without
+    from ..bench.session import BenchRequest, run_bench_session
+
     request = BenchRequest(
         targets=tuple(args.target or ("x86_64-unknown-linux-musl",)),
-        allocators=_csv(args.allocators, "--allocators"),
-        threads=_csv(args.threads, "--threads", int),
+        allocators=allocators,
+        threads=threads,
         workloads=_csv(args.workload, "--workload") if args.workload else None,
         repeats=args.repeats,
         ops=args.ops,
