@@ -1,9 +1,8 @@
 """Helpers for tests/test_workspace_programs.py: run a workspace's cargo side on the host, offline.
 
 Crates come from ``pytest_rules_rust.crates.vendor_crates`` (fetched once per Cargo.lock into the
-cache); builds share cargo target directories under the cache, one per global-allocator feature (a
-binary built with other features would overwrite the same path), so a warm run rebuilds only the
-workspace crates themselves.
+cache). Builds go to cargo target directories under the cache, one per workspace and feature set
+(``group``), so a warm run rebuilds only the workspace's own crates.
 """
 
 from __future__ import annotations

@@ -21,16 +21,17 @@ from program_helpers import built_binary, cargo, require_tools
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.workspaces import materialise
 
-# (workspace, cargo features, tools it needs, target-dir group)
+# (workspace, cargo features, tools it needs). Each (workspace, features) pair gets its own target
+# directory: the same crate version vendored for two lockfiles would otherwise overwrite the other's
+# build on every alternation.
 CARGO_TESTS = [
-    pytest.param("proto", "", ("cargo", "protoc"), "default", marks=pytest.mark.proto, id="proto"),
-    pytest.param("musl_jemalloc_oci", "", ("cargo", "make"), "jemalloc", id="musl_jemalloc_oci"),
-    pytest.param("alloc_bench", "", ("cargo",), "default", id="alloc_bench-system"),
-    pytest.param("alloc_bench", "jemalloc", ("cargo", "make"), "jemalloc", id="alloc_bench-jemalloc"),
-    pytest.param("alloc_bench", "mimalloc", ("cargo",), "mimalloc", id="alloc_bench-mimalloc"),
+    pytest.param("proto", "", ("cargo", "protoc"), marks=pytest.mark.proto, id="proto"),
+    pytest.param("musl_jemalloc_oci", "", ("cargo", "make"), id="musl_jemalloc_oci"),
+    pytest.param("alloc_bench", "", ("cargo",), id="alloc_bench-system"),
+    pytest.param("alloc_bench", "jemalloc", ("cargo", "make"), id="alloc_bench-jemalloc"),
+    pytest.param("alloc_bench", "mimalloc", ("cargo",), id="alloc_bench-mimalloc"),
 ]
 VARIANTS = {"system": "", "jemalloc": "jemalloc", "mimalloc": "mimalloc"}
-GROUPS = {"": "default", "jemalloc": "jemalloc", "mimalloc": "mimalloc"}
 WORKLOADS = ["larson", "xmalloc", "baseline"]
 RESULT = re.compile(r"test result: (ok|FAILED)\. (\d+) passed; (\d+) failed")
 FIELDS = {
@@ -63,12 +64,15 @@ def _features(features: str) -> list[str]:
     return ["--features", features] if features else []
 
 
-@pytest.mark.parametrize(("name", "features", "tools", "group"), CARGO_TESTS)
+def _group(name: str, features: str) -> str:
+    return f"{name}-{features or 'default'}"
+
+
+@pytest.mark.parametrize(("name", "features", "tools"), CARGO_TESTS)
 def test_cargo_tests_pass_offline_and_locked(
     name: str,
     features: str,
     tools: tuple[str, ...],
-    group: str,
     program_workspaces: dict[str, Path],
     rules_rust_cache: Cache,
     tmp_path: Path,
@@ -76,7 +80,11 @@ def test_cargo_tests_pass_offline_and_locked(
     require_tools(*tools)
     workspace = program_workspaces[name]
     run = cargo(
-        workspace, ["test", *_features(features)], rules_rust_cache, tmp_path / "cargo-test.log", group=group
+        workspace,
+        ["test", *_features(features)],
+        rules_rust_cache,
+        tmp_path / "cargo-test.log",
+        group=_group(name, features),
     )
     assert run.rc == 0, f"cargo test failed in {workspace} (exit {run.rc}); full log: {run.log}\n{run.tail()}"
     results = RESULT.findall(run.log.read_text(errors="replace"))
@@ -95,7 +103,7 @@ def alloc_bench_binaries(
     binaries: dict[str, Path] = {}
     for variant, features in VARIANTS.items():
         log = out / f"build-{variant}.log"
-        group = GROUPS[features]
+        group = _group("alloc_bench", features)
         run = cargo(
             program_workspaces["alloc_bench"],
             ["build", *_features(features)],
