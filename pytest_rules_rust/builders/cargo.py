@@ -155,7 +155,10 @@ def musl_env(triple: str, host: Platform, target: Platform) -> dict[str, str]:
     t = _env_triple(triple)
     cross = host != target
     unwind = UNWIND_ARM64_IN_AMD64 if cross else UNWIND_NATIVE
-    flags = f"-C link-self-contained=no -C relocation-model=static -L native={STATE_DIR}/unwind"
+    # rustc links with -nodefaultlibs, so C deps' libgcc helpers (jemalloc's __popcountdi2) need -lgcc.
+    flags = (
+        f"-C link-self-contained=no -C relocation-model=static -L native={STATE_DIR}/unwind -C link-arg=-lgcc"
+    )
     return {
         "RUSTC_BOOTSTRAP": "1",
         f"CARGO_TARGET_{t.upper()}_RUSTFLAGS": flags,
