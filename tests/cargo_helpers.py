@@ -80,8 +80,32 @@ def check_service(binary: Path, platform: Platform) -> None:
             proc.wait()
 
 
+def check_greeter(server: Path, client: Path) -> None:
+    """Start the gRPC server on a free port, call it with the client, check the reply."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(server), "--addr", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on"), line
+        reply = run_binary(client, ["--addr", f"http://127.0.0.1:{port}", "--name", "rr"], timeout_s=120)
+        assert reply.rc == 0 and reply.stdout.strip() == "Hello rr!", reply
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def check_output(name: str, binary: Path, platform: Platform) -> None:
     """Run the binary (qemu through binfmt for aarch64) and check what it prints."""
+    if name == "proto":
+        if binary.name == "greeter_server":
+            check_greeter(binary, binary.with_name("greeter_client"))
+        return
     if name == "musl_jemalloc_oci":
         check_service(binary, platform)
         return
