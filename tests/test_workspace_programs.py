@@ -21,13 +21,11 @@ from program_helpers import built_binary, cargo, require_tools
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.workspaces import materialise
 
-# (workspace, cargo features, tools it needs). Each (workspace, features) pair gets its own target
-# directory: the same crate version vendored for two lockfiles would otherwise overwrite the other's
-# build on every alternation.
+# (workspace, cargo features, tools it needs). The default features of every workspace are tested by
+# test_workspace_cargo.py; here only the allocator variants. Each (workspace, features) pair gets its
+# own target directory: the same crate version vendored for two lockfiles would otherwise overwrite
+# the other's build on every alternation.
 CARGO_TESTS = [
-    pytest.param("proto", "", ("cargo", "protoc"), marks=pytest.mark.proto, id="proto"),
-    pytest.param("musl_jemalloc_oci", "", ("cargo", "make"), id="musl_jemalloc_oci"),
-    pytest.param("alloc_bench", "", ("cargo",), id="alloc_bench-system"),
     pytest.param("alloc_bench", "jemalloc", ("cargo", "make"), id="alloc_bench-jemalloc"),
     pytest.param("alloc_bench", "mimalloc", ("cargo",), id="alloc_bench-mimalloc"),
 ]
