@@ -19,7 +19,6 @@ platforms → ``MatrixReport``. What a workspace's binaries should print comes f
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from .cache import Cache
 from .errors import RulesRustError
 from .platforms import ALL_PLATFORMS, Libc, Platform
 from .report import MatrixEntry, MatrixReport
-from .workspaces import MANIFEST, Workspace, list_templates, materialise
+from .workspaces import Workspace, list_templates, manifest_table, materialise
 
 Progress = Callable[[str], None]
 
@@ -46,15 +45,6 @@ class MatrixJob:
     params: dict[str, object] = field(default_factory=dict)
     template_dirs: tuple[Path, ...] = ()
     cache_dir: Path | None = None
-
-
-def manifest_table(root: Path, *keys: str) -> dict[str, Any]:
-    """A (nested) table of a workspace's manifest, e.g. ``manifest_table(root, "cargo", "smoke")``."""
-    path = root / MANIFEST
-    data: Any = tomllib.loads(path.read_text()) if path.exists() else {}
-    for key in keys:
-        data = data.get(key, {}) if isinstance(data, dict) else {}
-    return dict(data) if isinstance(data, dict) else {}
 
 
 def _entry(ws: Workspace, platform: Platform, libc: str, job: MatrixJob, **kw: Any) -> MatrixEntry:

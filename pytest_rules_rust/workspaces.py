@@ -80,6 +80,19 @@ def is_starlark(path: Path) -> bool:
     return path.name in _STARLARK_NAMES or path.suffix in (".bzl", ".star")
 
 
+def manifest_table(root: Path, *keys: str) -> dict[str, Any]:
+    """A (nested) table of the manifest in a workspace or template ``root``, e.g.
+    ``manifest_table(root, "cargo", "smoke")``; empty when the file or the table is absent."""
+    path = root / MANIFEST
+    try:
+        data: Any = tomllib.loads(path.read_text()) if path.is_file() else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax") from exc
+    for key in keys:
+        data = data.get(key, {}) if isinstance(data, dict) else {}
+    return dict(data) if isinstance(data, dict) else {}
+
+
 def builtin_template_dirs() -> list[Path]:
     """Where the shipped templates live: ``$PYTEST_RULES_RUST_TEMPLATES``, the installed package's
     ``data/fixture_workspaces``, or ``fixture_workspaces/`` next to the package in a source checkout."""

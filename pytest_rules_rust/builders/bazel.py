@@ -19,7 +19,6 @@ import hashlib
 import json
 import shutil
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 from ..cache import Cache
 from ..errors import BazelUnavailable, BuildError, ImageError, WorkspaceError
 from ..platforms import Platform
+from ..workspaces import manifest_table
 from .base import Artifact, ArtifactKind, BuildRequest, BuildResult
 from .bep import BepSummary, read_bep
 
@@ -115,11 +115,7 @@ def workspace_key(request: BuildRequest) -> str:
 
 def manifest_bazel(workspace_root: Path) -> dict[str, object]:
     """The ``[bazel]`` table of a workspace's ``rules_rust_template.toml`` (empty when absent)."""
-    manifest = workspace_root / "rules_rust_template.toml"
-    if not manifest.exists():
-        return {}
-    table = tomllib.loads(manifest.read_text()).get("bazel", {})
-    return dict(table) if isinstance(table, dict) else {}
+    return manifest_table(workspace_root, "bazel")
 
 
 def platform_label(request: BuildRequest, bazel: Mapping[str, object]) -> str | None:
