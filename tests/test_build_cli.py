@@ -12,11 +12,8 @@ from cargo_helpers import check_elf
 
 from pytest_rules_rust.containers import Engine
 from pytest_rules_rust.emulation import emulation_status
-from pytest_rules_rust.fixtures_containers import docker_engine
 from pytest_rules_rust.inspect.run import run_binary
 from pytest_rules_rust.platforms import ARM64
-
-__all__ = ["docker_engine"]
 
 CLI = (sys.executable, "-m", "pytest_rules_rust", "build")
 

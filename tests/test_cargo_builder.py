@@ -23,13 +23,10 @@ from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine, labelled_resources
 from pytest_rules_rust.emulation import emulation_status
 from pytest_rules_rust.errors import BuildError
-from pytest_rules_rust.fixtures_builds import RulesRustBuild, rules_rust_build
-from pytest_rules_rust.fixtures_containers import docker_engine
+from pytest_rules_rust.fixtures_builds import RulesRustBuild
 from pytest_rules_rust.inspect.run import run_binary
 from pytest_rules_rust.platforms import AMD64, ARM64, Platform
 from pytest_rules_rust.workspaces import materialise
-
-__all__ = ["docker_engine", "rules_rust_build"]  # fixtures used here, until plugin.py imports them
 
 pytestmark = [pytest.mark.container, pytest.mark.cargo]
 CLI = (sys.executable, "-m", "pytest_rules_rust", "build")

@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from oci_helpers import responders
 
 from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image
 from pytest_rules_rust.platforms import Platform
 
-__all__ = ["responders"]
 PLATFORM_KEYS = {
     "os",
     "architecture",

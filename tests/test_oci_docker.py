@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from oci_helpers import responders
 
 from pytest_rules_rust.inspect.docker_load import (
     docker_available,
@@ -21,8 +20,6 @@ from pytest_rules_rust.inspect.docker_load import (
 from pytest_rules_rust.inspect.oci import inspect_image
 from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image
 from pytest_rules_rust.platforms import ALL_PLATFORMS, AMD64, ARM64, Platform
-
-__all__ = ["responders"]
 
 _no_docker = docker_available()
 _no_qemu = (

@@ -10,14 +10,11 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from oci_helpers import responders
 
 from pytest_rules_rust.errors import InspectError
 from pytest_rules_rust.inspect.oci import inspect_image, short_tag_from_file
 from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image, write_image
 from pytest_rules_rust.platforms import AMD64, ARM64, Platform
-
-__all__ = ["responders"]
 
 needs_skopeo = pytest.mark.skipif(
     shutil.which("skopeo") is None, reason="needs skopeo: apt-get install skopeo (scripts/provision.sh)"

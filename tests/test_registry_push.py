@@ -8,13 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from oci_helpers import responders
 
 from pytest_rules_rust.fixtures_oci import Registry
 from pytest_rules_rust.inspect.oci import inspect_image
 from pytest_rules_rust.inspect.oci_write import push_index, short_tag
-
-__all__ = ["responders"]
 
 pytestmark = [
     pytest.mark.container,

@@ -6,7 +6,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from oci_helpers import responders
 
 from pytest_rules_rust.errors import UsageError
 from pytest_rules_rust.inspect.docker_load import docker_available
@@ -14,8 +13,6 @@ from pytest_rules_rust.inspect.oci import inspect_image
 from pytest_rules_rust.inspect.oci_write import Layout, write_image, write_index
 from pytest_rules_rust.inspect.structure import CommandsUnsupported, LayoutSource, StructureSpec
 from pytest_rules_rust.platforms import ALL_PLATFORMS, Platform
-
-__all__ = ["responders"]
 
 GOOD = """\
 schemaVersion: "2.0.0"
