@@ -37,7 +37,6 @@ from pytest_rules_rust.platforms import AMD64, ARM64
 pytestmark = pytest.mark.container
 
 
-
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return engine_or_skip()
