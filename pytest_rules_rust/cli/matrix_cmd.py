@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..matrix import MatrixJob, run_matrix
-from ..platforms import Platform
+from ..platforms import ALL_PLATFORMS, Platform
 from ..settings import parse_assignments
 
 
@@ -36,7 +35,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    platforms = tuple(Platform.parse(p) for p in args.platform) or MatrixJob.platforms
+    from ..matrix import MatrixJob, run_matrix  # the whole pipeline: imported only for this command
+
+    platforms = tuple(Platform.parse(p) for p in args.platform) or ALL_PLATFORMS
     job = MatrixJob(
         out_dir=args.out.resolve(),
         templates=tuple(args.workspace),
