@@ -75,7 +75,7 @@ def test_quick_rust_and_c_end_to_end(tmp_path: Path) -> None:
     [
         (["--threads", "1,x"], 2, "--threads"),
         (["--repeats", "0"], 2, "--repeats must be at least 1"),
-        (["--allocators", "tcmalloc", "--impl", "c"], 1, "unknown allocator 'tcmalloc'"),
+        (["--allocators", "tcmalloc", "--impl", "c"], 2, "unknown allocator 'tcmalloc'"),
         (["--workload", "nope"], 1, "unknown workload 'nope'"),
         (["--target", "riscv64-unknown-linux-musl"], 2, "unknown platform"),
         (["--target", "x86_64-unknown-linux-gnu", "--impl", "c"], 1, "musl targets only"),
