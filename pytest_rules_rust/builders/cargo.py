@@ -24,7 +24,6 @@ import json
 import re
 import shutil
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +31,10 @@ from pathlib import Path
 from ..cache import Cache
 from ..errors import BuildError, UsageError, WorkspaceError
 from ..platforms import AMD64, ARM64, Platform
+from ..workspaces import MANIFEST, manifest_table
 from .base import Artifact, BuildRequest, BuildResult
 from .cargo_script import MISSING_PART_RC, SCRIPT
 
-MANIFEST = "rules_rust_template.toml"
 WORK_ROOT = "/work"
 VENDOR_MOUNT = "/rr/vendor"
 TARGET_MOUNT = "/rr/target"
@@ -93,13 +92,7 @@ class CargoManifest:
 def read_manifest(root: Path) -> CargoManifest:
     """Read ``[cargo]`` from the workspace's manifest; a workspace without one names no binaries."""
     path = root / MANIFEST
-    if not path.is_file():
-        return CargoManifest()
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax") from exc
-    table = data.get("cargo", {})
+    table = manifest_table(root, "cargo")
 
     def strings(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = table.get(key, list(default))
