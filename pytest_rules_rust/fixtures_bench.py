@@ -20,6 +20,7 @@ from .bench.session import BenchOutcome, BenchRequest, run_bench_session
 from .cache import Cache
 from .errors import EmulationError
 from .platforms import Platform
+from .progress import terminal_progress
 from .settings import Settings
 
 bench_outcome_key = pytest.StashKey[BenchOutcome]()
@@ -45,16 +46,6 @@ def request_from_settings(settings: Settings, cache_dir: Path | None) -> BenchRe
     )
 
 
-def _progress(config: pytest.Config) -> Callable[[str], None]:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-
-    def progress(message: str) -> None:
-        if reporter is not None:
-            reporter.write_line(f"[bench] {message}")
-
-    return progress
-
-
 @pytest.fixture(scope="session")
 def alloc_bench_factory(
     pytestconfig: pytest.Config,
@@ -78,7 +69,9 @@ def alloc_bench_factory(
         out_dir = tmp_path_factory.mktemp(f"bench{count}")
         try:
             with rules_rust_cache.lock("bench-run"):
-                outcome = run_bench_session(request, out_dir, progress=_progress(pytestconfig))
+                outcome = run_bench_session(
+                    request, out_dir, progress=terminal_progress(pytestconfig, "bench")
+                )
         except EmulationError as exc:
             pytest.skip(
                 f"needs qemu-aarch64 in binfmt_misc to run arm64 benchmarks: {exc.message}; {exc.hint}"

@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
+from . import matrix_recorder
 from .builders import build
 from .builders.base import BuildRequest, BuildResult, Profile
 from .cache import Cache
 from .containers import Engine
+from .errors import BazelUnavailable, RulesRustError
 from .platforms import AMD64, Libc, Platform
+from .progress import terminal_progress
 from .settings import Settings
 from .workspaces import Workspace, WorkspaceFactory
 
@@ -73,11 +76,7 @@ def rules_rust_build(
     settings = rules_rust_settings
     factory = WorkspaceFactory.from_settings(settings, tmp_path_factory.mktemp)
     memo: dict[str, BuildResult] = {}
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-
-    def progress(message: str) -> None:
-        if reporter is not None:
-            reporter.write_line(f"[rules_rust] {message}")
+    progress = terminal_progress(request.config)
 
     def build_it(
         workspace: str | Path | Workspace,
@@ -100,6 +99,7 @@ def rules_rust_build(
             default=str,
         )
         if key in memo:
+            matrix_recorder.record_build(memo[key])
             return memo[key]
         ws = workspace if isinstance(workspace, Workspace) else factory(workspace, **params)
         label = re.sub(r"[^A-Za-z0-9_.-]", "_", f"build-{ws.name}-{target.slug}-{libc}-{profile}")
@@ -118,9 +118,27 @@ def rules_rust_build(
             timeout_s=timeout_s or settings.build_timeout_s,
             extra_args=settings.bazel_args if chosen == "bazel" else (),
         )
-        result = build(
-            breq, tmp_path_factory.mktemp(label), builder=chosen, cache=rules_rust_cache, **options
-        )
+        try:
+            result = build(
+                breq, tmp_path_factory.mktemp(label), builder=chosen, cache=rules_rust_cache, **options
+            )
+        except BazelUnavailable as exc:
+            reason = exc.message.split(";")[0]
+            matrix_recorder.record(matrix_recorder.entry_for(breq, chosen, status="skipped", reason=reason))
+            pytest.skip(exc.message)
+        except RulesRustError as exc:
+            log = exc.paths.get("log")
+            matrix_recorder.record(
+                matrix_recorder.entry_for(
+                    breq,
+                    chosen,
+                    status="failed",
+                    reason=exc.message.splitlines()[0],
+                    log=str(log) if log else None,
+                )
+            )
+            raise
+        matrix_recorder.record_build(result)
         memo[key] = result
         return result
 

@@ -18,6 +18,7 @@ from .emulation import EmulationStatus, emulation_status
 from .errors import EngineError
 from .images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
 from .platforms import Platform
+from .progress import terminal_progress
 from .settings import Settings
 
 BuilderImage = Callable[..., str]
@@ -55,11 +56,7 @@ def builder_image(
     present (offline mode never pulls). ``--rr-cargo-image`` / ``--rr-bazel-image`` force a reference.
     """
     settings = rules_rust_settings
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-
-    def progress(message: str) -> None:
-        if reporter is not None:
-            reporter.write_line(f"[rules_rust] {message}")
+    progress = terminal_progress(request.config)
 
     def factory(platform: Platform | str = "linux/amd64", builder: BuilderKind = "cargo") -> str:
         plat = platform if isinstance(platform, Platform) else Platform.parse(platform)

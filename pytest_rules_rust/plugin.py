@@ -8,15 +8,16 @@ from __future__ import annotations
 import contextlib
 import itertools
 import signal
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from types import FrameType
 
 import pytest
 
 pytest.register_assert_rewrite("pytest_rules_rust.inspect.assertions")
 
-from . import report  # noqa: E402
+from . import matrix_recorder, report  # noqa: E402
 from .cache import Cache  # noqa: E402
+from .inspect.run import RUN_OBSERVERS  # noqa: E402
 from .settings import Settings, add_options  # noqa: E402
 
 MARKERS = {
@@ -54,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[settings_key] = Settings.from_config(config)
+    RUN_OBSERVERS.append(matrix_recorder.on_run)
     if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run
         reporter = MatrixReporter(config)
         config.stash[reporter_key] = reporter
@@ -61,10 +63,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if matrix_recorder.on_run in RUN_OBSERVERS:
+        RUN_OBSERVERS.remove(matrix_recorder.on_run)
     reporter = config.stash.get(reporter_key, None)
     if reporter is not None:
         config.pluginmanager.unregister(reporter)
         del config.stash[reporter_key]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    matrix_recorder.begin(item)
+    try:
+        return (yield)
+    finally:
+        matrix_recorder.end(item)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -22,7 +22,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,11 @@ from .elf import inspect_binary
 
 _HOST_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
+
+
+#: Called as ``observer(path, result)`` after every run; the pytest plugin uses it to mark the
+#: build whose artifact ran in its matrix summary.
+RUN_OBSERVERS: list[Callable[[Path, RunResult], None]] = []
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,10 @@ def run_binary(
         proc.wait()
         raise
     duration = time.monotonic() - start
-    return RunResult(proc.returncode, out, err, duration, timed_out, via, command)
+    result = RunResult(proc.returncode, out, err, duration, timed_out, via, command)
+    for observer in RUN_OBSERVERS:
+        observer(p, result)
+    return result
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

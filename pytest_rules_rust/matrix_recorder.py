@@ -1,0 +1,71 @@
+"""Matrix entries attached to the test that is running, so they reach the summary (also from xdist
+workers, through the test report's ``user_properties``).
+
+``rules_rust_build`` records each build (built, failed, or skipped with the reason); when a built
+binary then runs successfully (``inspect.run_binary``, natively or through qemu) its cell becomes
+``ran``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from . import report
+from .builders.base import BuildRequest, BuildResult
+from .inspect.run import RunResult
+
+_items: list[pytest.Item] = []
+_by_artifact: dict[Path, report.MatrixEntry] = {}
+
+
+def begin(item: pytest.Item) -> None:
+    _items.append(item)
+
+
+def end(item: pytest.Item) -> None:
+    if _items and _items[-1] is item:
+        _items.pop()
+
+
+def record(entry: report.MatrixEntry, artifacts: Iterable[Path] = ()) -> None:
+    """Attach ``entry`` to the running test; remember its artifacts to mark the cell ``ran`` later."""
+    for path in artifacts:
+        _by_artifact[path.resolve()] = entry
+    if _items:
+        report.record(_items[-1].user_properties, entry)
+
+
+def entry_for(request: BuildRequest, builder: str, **fields: object) -> report.MatrixEntry:
+    return report.MatrixEntry(
+        request.workspace.name,
+        request.target.docker,
+        builder,
+        request.libc,
+        request.profile,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def record_build(result: BuildResult) -> None:
+    binaries = [a.path for a in result.artifacts if a.kind == "binary"]
+    size = max((p.stat().st_size for p in binaries if p.exists()), default=None)
+    entry = entry_for(
+        result.request,
+        result.builder,
+        status="built",
+        duration_s=result.duration_s,
+        binary_size=size,
+        log=str(result.log),
+    )
+    record(entry, binaries)
+
+
+def on_run(path: Path, result: RunResult) -> None:
+    """``inspect.run.RUN_OBSERVERS`` callback: a successful run of a built binary marks it ``ran``."""
+    entry = _by_artifact.get(Path(path).resolve())
+    if entry is not None and result.rc == 0 and not result.timed_out:
+        record(replace(entry, status="ran", duration_s=None, binary_size=None))
