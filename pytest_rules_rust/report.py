@@ -138,6 +138,7 @@ class MatrixReport:
 
 def write_atomic(path: Path, text: str) -> Path:
     """Write via a temporary file and ``os.replace`` so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as fh:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..report import write_atomic
 from .plots import plot_file_name, series
-from .results import EMULATED_NOTE, BenchPoint, BenchResults, _atomic_write
+from .results import EMULATED_NOTE, BenchPoint, BenchResults
 
 CLAIM = "musl's allocator is at least 10x slower (under multi-threaded load)"
 CLAIM_FACTOR = 10.0
@@ -29,7 +30,7 @@ REFERENCE_THREADS = (1, 2, 4, 8)
 def write_report(results: BenchResults, out_dir: Path, plots: Sequence[Path] = ()) -> Path:
     """Write ``out_dir/report.md`` and return its path."""
     path = out_dir / "report.md"
-    _atomic_write(path, render_report(results, [p.name for p in plots]))
+    write_atomic(path, render_report(results, [p.name for p in plots]))
     return path
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
+from ..report import write_atomic
 from .stats import Summary, summarize
 
 SCHEMA_VERSION = 1
@@ -280,7 +279,7 @@ class BenchResults:
 
     def write_json(self, path: Path) -> Path:
         """Write ``results.json`` atomically (temp file + ``os.replace``)."""
-        _atomic_write(path, json.dumps(self.to_pytest_benchmark(), indent=2, sort_keys=True) + "\n")
+        write_atomic(path, json.dumps(self.to_pytest_benchmark(), indent=2, sort_keys=True) + "\n")
         return path
 
     def write_csv(self, path: Path) -> Path:
@@ -307,7 +306,7 @@ class BenchResults:
                         ]
                     )
                 )
-        _atomic_write(path, "\n".join(rows) + "\n")
+        write_atomic(path, "\n".join(rows) + "\n")
         return path
 
     @classmethod
@@ -359,15 +358,3 @@ def _csv_row(values: list[Any]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(values)
     return buf.getvalue()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
