@@ -196,8 +196,3 @@ class MatrixReporter:
 
 def _entries(test_report: pytest.TestReport) -> Iterator[report.MatrixEntry]:
     yield from report.entries_from_properties(test_report.user_properties)
-
-
-def keep_path(settings: Settings, failed: bool) -> bool:
-    """Whether a workspace or log should be kept under the ``--rr-keep`` policy."""
-    return settings.keep == "all" or (settings.keep == "failed" and failed)

@@ -137,12 +137,6 @@ OPTIONS: tuple[Option, ...] = (
         metavar="ARG",
     ),
     Option("build_timeout", "seconds before a build is killed and reported", default="1800", metavar="S"),
-    Option(
-        "keep",
-        "which materialised workspaces and logs to keep",
-        default="failed",
-        choices=("all", "failed", "none"),
-    ),
     Option("report", "write the run's matrix summary as JSON and Markdown into DIR", metavar="DIR"),
     Option(
         "doc",
@@ -267,7 +261,6 @@ class Settings:
     emulated_host: bool = False
     bazel_args: tuple[str, ...] = ()
     build_timeout_s: float = 1800.0
-    keep: str = "failed"
     report_dir: Path | None = None
     docs: tuple[Path, ...] = ()
     qemu: str = "auto"
@@ -305,7 +298,6 @@ class Settings:
             emulated_host=bool(get("emulated_host")),
             bazel_args=tuple(get("bazel_arg")),
             build_timeout_s=_float(get("build_timeout"), "--rr-build-timeout"),
-            keep=get("keep"),
             report_dir=path(report) if report else None,
             docs=tuple(path(p) for p in get("doc")),
             qemu=get("qemu"),

@@ -54,7 +54,7 @@ def test_command_line_beats_ini_beats_default(pytester: pytest.Pytester) -> None
         """
         [pytest]
         rr_platform = linux/arm64
-        rr_keep = all
+        rr_image_source = public
         rr_set =
             rust_edition=2018
         """
@@ -63,22 +63,22 @@ def test_command_line_beats_ini_beats_default(pytester: pytest.Pytester) -> None
         """
         def test_settings(rules_rust_settings, request):
             s = rules_rust_settings
-            print("RESULT", s.platforms, s.keep, s.params, s.builders)
+            print("RESULT", s.platforms, s.image_source, s.params, s.builders)
         """
     )
     out = pytester.runpytest("-s").stdout.str()
-    assert "RESULT ('linux/arm64',) all {'rust_edition': '2018'} ('cargo',)" in out
-    out = pytester.runpytest("-s", "--rr-platform", "linux/amd64", "--rr-keep", "none").stdout.str()
-    assert "RESULT ('linux/amd64',) none {'rust_edition': '2018'} ('cargo',)" in out
+    assert "RESULT ('linux/arm64',) public {'rust_edition': '2018'} ('cargo',)" in out
+    out = pytester.runpytest("-s", "--rr-platform", "linux/amd64", "--rr-image-source", "local").stdout.str()
+    assert "RESULT ('linux/amd64',) local {'rust_edition': '2018'} ('cargo',)" in out
 
 
 def test_bad_ini_value_is_a_clear_error(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nrr_keep = sometimes\n")
+    pytester.makeini("[pytest]\nrr_image_source = sometimes\n")
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest()
     assert result.ret != 0
     text = result.stderr.str() + result.stdout.str()
-    assert "rr_keep = 'sometimes' is not one of all, failed, none" in text
+    assert "rr_image_source = 'sometimes' is not one of local, public" in text
 
 
 def test_bad_set_assignment_names_the_item(pytester: pytest.Pytester) -> None:
