@@ -214,30 +214,28 @@ def _escape(text: str, *, toml: bool) -> str:
     return '"' + "".join(out) + '"'
 
 
-def starlark_literal(value: object) -> str:
-    """A Starlark literal for a str, bool, int or list of str; never raw text."""
+def _literal(value: object, *, toml: bool) -> str:
+    """A Starlark (``toml=False``) or TOML literal for a str, bool, int or list of str; never raw text."""
+    dialect = "TOML" if toml else "Starlark"
     if isinstance(value, bool):
-        return "True" if value else "False"
+        return str(value).lower() if toml else str(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return _escape(value, toml=False)
+        return _escape(value, toml=toml)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(starlark_literal(v) for v in value) + "]"
-    raise TypeError(f"no Starlark literal for {type(value).__name__}")
+        return "[" + ", ".join(_literal(v, toml=toml) for v in value) + "]"
+    raise TypeError(f"no {dialect} literal for {type(value).__name__}")
+
+
+def starlark_literal(value: object) -> str:
+    """A Starlark literal for a str, bool, int or list of str; never raw text."""
+    return _literal(value, toml=False)
 
 
 def toml_literal(value: object) -> str:
     """A TOML literal (basic string, boolean, integer or array) for the same value types."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return _escape(value, toml=True)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
-    raise TypeError(f"no TOML literal for {type(value).__name__}")
+    return _literal(value, toml=True)
 
 
 def render_plain(value: object) -> str:
