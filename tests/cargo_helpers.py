@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -54,50 +55,40 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def listening(argv: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """Start a server (aarch64 through binfmt's qemu), wait for its ``listening on`` line, kill it after."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on"), line
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
 def check_service(binary: Path, platform: Platform) -> None:
     """Start the musl service on 127.0.0.1 (aarch64 through binfmt's qemu) and ``GET /`` from the host."""
     described = run_binary(binary, ["--allocator"], timeout_s=60)
     assert described.rc == 0 and "jemalloc" in described.stdout.lower(), described
     port = free_port()
-    proc = subprocess.Popen(
-        [str(binary), "--bind", "127.0.0.1", "--port", str(port), "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("listening on"), line
+    with listening([str(binary), "--bind", "127.0.0.1", "--port", str(port), "--once"]) as proc:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             status, body = response.status, response.read().decode()
         assert status == 200
         assert body.strip() == f"ok {platform.cpu}", body
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def check_greeter(server: Path, client: Path) -> None:
     """Start the gRPC server on a free port, call it with the client, check the reply."""
     port = free_port()
-    proc = subprocess.Popen(
-        [str(server), "--addr", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("listening on"), line
+    with listening([str(server), "--addr", f"127.0.0.1:{port}"]):
         reply = run_binary(client, ["--addr", f"http://127.0.0.1:{port}", "--name", "rr"], timeout_s=120)
         assert reply.rc == 0 and reply.stdout.strip() == "Hello rr!", reply
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def check_output(name: str, binary: Path, platform: Platform) -> None:

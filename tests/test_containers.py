@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from containers_helpers import busybox_image, containers_of_pid, engine_or_skip, wait_for
+from containers_helpers import containers_of_pid, wait_for
 
 from pytest_rules_rust import containers
-from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import (
     LABEL_PID,
     LABEL_SESSION,
@@ -35,16 +34,6 @@ from pytest_rules_rust.errors import EngineError, UsageError
 from pytest_rules_rust.platforms import AMD64, ARM64
 
 pytestmark = pytest.mark.container
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return engine_or_skip()
-
-
-@pytest.fixture(scope="module")
-def bb(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return busybox_image(engine, Cache(tmp_path_factory.mktemp("cache")))
 
 
 def _run(bb: str, tmp_path: Path, *command: str, **options: object) -> ExecResult:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from containers_helpers import engine_or_skip, start_python
+from containers_helpers import start_python
 
 from pytest_rules_rust import images
 from pytest_rules_rust.cache import Cache
@@ -28,11 +28,6 @@ from pytest_rules_rust.images import (
     require_image,
 )
 from pytest_rules_rust.platforms import AMD64, ARM64
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return engine_or_skip()
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import subprocess
 
 import docker.errors
 import pytest
-from containers_helpers import busybox_image, containers_of_pid, engine_or_skip, start_python, wait_for
+from containers_helpers import containers_of_pid, start_python, wait_for
 
-from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine, sweep_leftovers
 
 pytestmark = pytest.mark.container
@@ -32,16 +31,6 @@ except KeyboardInterrupt as exc:
     print("interrupted", exc, flush=True)
     sys.exit(130)
 """
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return engine_or_skip()
-
-
-@pytest.fixture(scope="module")
-def bb(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return busybox_image(engine, Cache(tmp_path_factory.mktemp("cache")))
 
 
 def _start_driver(engine: Engine, bb: str, log: str) -> subprocess.Popen[str]:
