@@ -259,21 +259,6 @@ def _toggle(body: list[str], enable: bool) -> list[str]:
     return out
 
 
-def block_states(text: str) -> dict[str, bool]:
-    """Whether each ``rr:begin NAME`` block in ``text`` is enabled (has a line that is not a comment)."""
-    states: dict[str, bool] = {}
-    current: str | None = None
-    for line in text.split("\n"):
-        marker = _BLOCK.match(line)
-        if marker:
-            current = marker.group(2) if marker.group(1) == "begin" else None
-            if current:
-                states[current] = False
-        elif current and not _is_commented(line):
-            states[current] = True
-    return states
-
-
 def _blocks(lines: list[str], values: Mapping[str, Value], rel: str) -> list[str]:
     out: list[str] = []
     body: list[str] = []

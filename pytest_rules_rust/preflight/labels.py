@@ -52,9 +52,3 @@ def parse_label(text: str, package: str) -> Label | None:
     if rest.startswith(":"):
         return Label("", package, rest[1:], False)
     return Label("", package, rest, False)
-
-
-def label_str(label: Label) -> str:
-    """``//pkg:name`` (with ``@repo`` when external)."""
-    prefix = f"@{label.repo}" if label.external else ""
-    return f"{prefix}//{label.package}:{label.name}"
