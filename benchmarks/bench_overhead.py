@@ -9,7 +9,9 @@
    (harness wall + bookkeeping − hand wall) / hand wall; the throughput both report is compared too.
 2. Coefficient of variation per point at the default settings (goal ≤ 3 % on an idle machine):
    a full ``run_benchmarks`` with ``BenchSettings()`` on the C twin (and the Rust program when the
-   cargo builder exists and ``--rust`` is given), one line per point.
+   cargo builder exists and ``--rust`` is given), one line per point, then the machine's noise
+   floor (the CV of a fixed CPU loop timed between rounds, ``bench/noise.py``): when the floor is
+   above 3 %, the machine, not the benchmark, is what stops the goal.
 
 Prints figures; asserts nothing. The machine's load average is printed alongside: on a shared
 2-core machine the CV goal needs an idle machine.
@@ -102,6 +104,13 @@ def measure_cv(binaries: tuple[BenchBinary, ...], settings: BenchSettings) -> No
         f"CV: median {statistics.median(cvs) * 100:.2f} %, worst {max(cvs) * 100:.2f} %, "
         f"{within}/{len(cvs)} points ≤ 3 % (goal: all, idle machine); session {results.duration_s:.0f} s"
     )
+    floor = results.noise_floor
+    if floor is not None:
+        print(
+            f"machine noise floor: CV {floor.cv * 100:.2f} % over {floor.chunks} chunks of a fixed CPU loop "
+            f"({floor.chunk_s * 1000:.0f} ms each, timed between rounds); "
+            "points cannot be expected to be steadier"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,9 +52,11 @@ def test_quick_c_twin_end_to_end(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stdout and "round 3/3" in proc.stdout
-    _check_outputs(tmp_path, {"c"})
+    results = _check_outputs(tmp_path, {"c"})
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["pytest_rules_rust"]["schema_version"] == 1
+    assert results.noise_floor is not None
+    assert f"machine noise floor: CV {results.noise_floor.cv * 100:.1f} %" in proc.stdout
 
 
 @pytest.mark.skipif(

@@ -77,6 +77,10 @@ def test_round_trip_csv_and_speedup(x86_outcome) -> None:  # type: ignore[no-unt
     results = x86_outcome.results
     again = BenchResults.load(x86_outcome.json_path)
     assert again.points == results.points
+    # The noise probe ran before each of the 4 rounds and at the end, 8 chunks each (real timings).
+    assert results.noise_floor is not None and results.noise_floor.chunks == 5 * 8
+    assert results.noise_floor.chunk_s > 0
+    assert again.noise_floor == results.noise_floor and "noise_floor" not in again.machine
     rows = list(csv.DictReader(x86_outcome.csv_path.open()))
     assert tuple(rows[0].keys())[:6] == ("test", "alloc", "elapsed", "rss", "user", "sys")
     assert tuple(rows[0].keys()) == CSV_COLUMNS
@@ -104,6 +108,8 @@ def test_plots_and_report(x86_outcome) -> None:  # type: ignore[no-untyped-def]
     assert "at least 10x slower" in report and x86_outcome.plots[0].name in report
     ratio = x86_outcome.results.speedup("jemalloc", threads=2)
     assert f"{ratio:.1f}x at 2 thr" in report
+    floor = x86_outcome.results.noise_floor
+    assert f"varied by CV {floor.cv * 100:.1f} %" in report
     assert EMULATED_NOTE not in report
 
 

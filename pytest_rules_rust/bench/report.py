@@ -204,7 +204,31 @@ def _quality_section(results: BenchResults) -> list[str]:
         out.append(
             f"{len(noisy)} of {len(results.points)} points exceed the goal, e.g. "
             + ", ".join(f"{p.key.name} {p.throughput.cv * 100:.1f} %" for p in worst)
-            + ". Other work on the machine (load average above) is the usual cause; more repeats or an idle "
-            "machine tighten them."
+            + "."
         )
+    out += ["", *_noise_floor_lines(results, noisy)]
     return out
+
+
+def _noise_floor_lines(results: BenchResults, noisy: list[BenchPoint]) -> list[str]:
+    floor = results.noise_floor
+    if floor is None:
+        return ["The machine's noise floor was not probed (noise_chunks = 0)."]
+    line = (
+        f"Machine noise floor: a fixed CPU loop timed {floor.chunks} times in "
+        f"{floor.chunk_s * 1000:.0f} ms chunks between rounds varied by CV {floor.cv * 100:.1f} %. "
+        "Points cannot be expected to be steadier than the machine they ran on."
+    )
+    if floor.cv > CV_GOAL:
+        return [
+            line + f" This machine's floor is above the {CV_GOAL * 100:.0f} % goal: its CPU speed "
+            "changed during the session (other work, or on a VM a busy neighbour on the same physical "
+            "core), so no setting reaches the goal here. Compare ratios between allocators, which "
+            "interleaved rounds keep fair, and take absolute figures from an idle machine."
+        ]
+    if noisy:
+        return [
+            line + " The machine was steady, so the spread above comes from the benchmark itself: "
+            "more allocations per run (--ops) or more repeats tighten it."
+        ]
+    return [line]

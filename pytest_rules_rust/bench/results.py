@@ -14,13 +14,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
 from ..report import write_atomic
+from .noise import NoiseFloor
 from .stats import Summary, summarize
 
 SCHEMA_VERSION = 1
@@ -215,6 +216,7 @@ class BenchResults:
     machine: Mapping[str, Any] = field(default_factory=dict)
     started: str = ""
     duration_s: float = 0.0
+    noise_floor: NoiseFloor | None = None  # how steady the machine was (see .noise); None if not probed
 
     def select(
         self,
@@ -265,7 +267,10 @@ class BenchResults:
     def to_pytest_benchmark(self) -> dict[str, Any]:
         """The whole session in pytest-benchmark's JSON layout, with our schema version alongside."""
         return {
-            "machine_info": dict(self.machine),
+            "machine_info": {
+                **self.machine,
+                **({"noise_floor": self.noise_floor.to_json()} if self.noise_floor else {}),
+            },
             "commit_info": {},
             "benchmarks": [p.pytest_benchmark_entry() for p in self.points],
             "datetime": self.started or datetime.now(UTC).isoformat(),
@@ -322,6 +327,7 @@ class BenchResults:
                 f"{path} is not a pytest-rules-rust benchmark file of schema {SCHEMA_VERSION}",
                 hint="write it with `python -m pytest_rules_rust bench --out DIR`",
             )
+        machine = data.get("machine_info") or {}
         points = []
         for entry in data["benchmarks"]:
             info = entry["extra_info"]
@@ -333,13 +339,11 @@ class BenchResults:
         return cls(
             points=tuple(points),
             settings=ours.get("settings", {}),
-            machine=data.get("machine_info", {}),
+            machine={k: v for k, v in machine.items() if k != "noise_floor"},
             started=data.get("datetime", ""),
             duration_s=float(ours.get("duration_s", 0.0)),
+            noise_floor=NoiseFloor.from_json(machine.get("noise_floor")),
         )
-
-    def merged(self, other: BenchResults) -> BenchResults:
-        return replace(self, points=self.points + other.points)
 
 
 def group_samples(samples: Iterable[tuple[PointKey, Sample, bool]]) -> tuple[BenchPoint, ...]:

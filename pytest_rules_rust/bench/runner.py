@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import BenchError
 from ..platforms import Platform
+from .noise import NoiseProbe
 from .results import BenchResults, PointKey, Sample, group_samples
 
 WORKLOADS = ("larson", "xmalloc", "baseline")
@@ -59,6 +60,7 @@ class BenchSettings:
     warmup: int = 1
     emulated_ops_divisor: int = 4  # qemu-user is several times slower; keep emulated runs short
     timeout_s: float = 600.0
+    noise_chunks: int = 8  # chunks of the noise probe timed before each round and at the end (0: none)
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchSettings:
@@ -80,10 +82,10 @@ class BenchSettings:
             raise BenchError("nothing to run: no workloads or no thread counts")
         if any(t < 1 or t > 1024 for t in self.threads):
             raise BenchError(f"thread counts must be 1..1024, got {list(self.threads)}")
-        if self.repeats < 1 or self.warmup < 0 or self.ops < 1:
+        if self.repeats < 1 or self.warmup < 0 or self.ops < 1 or self.noise_chunks < 0:
             raise BenchError(
-                "repeats must be >= 1, warmup >= 0 and ops >= 1 "
-                f"(got {self.repeats}, {self.warmup}, {self.ops})"
+                "repeats must be >= 1, warmup >= 0, ops >= 1 and noise_chunks >= 0 "
+                f"(got {self.repeats}, {self.warmup}, {self.ops}, {self.noise_chunks})"
             )
 
     def ops_for(self, *, emulated: bool) -> int:
@@ -97,6 +99,7 @@ class BenchSettings:
             "repeats": self.repeats,
             "warmup": self.warmup,
             "emulated_ops_divisor": self.emulated_ops_divisor,
+            "noise_chunks": self.noise_chunks,
         }
 
 
@@ -211,8 +214,13 @@ def run_benchmarks(
     clock: Clock = time.perf_counter,
     execute: Execute | None = None,
     progress: Progress | None = None,
+    probe: NoiseProbe | None = None,
 ) -> BenchResults:
-    """Measure every cell ``settings.repeats`` times after ``settings.warmup`` discarded rounds."""
+    """Measure every cell ``settings.repeats`` times after ``settings.warmup`` discarded rounds.
+
+    Before each round and after the last, ``settings.noise_chunks`` chunks of the noise probe are
+    timed (:mod:`.noise`); their spread is the session's ``noise_floor``.
+    """
     if not binaries:
         raise BenchError("no benchmark binaries to run", hint="build at least one allocator variant")
     run = execute or (lambda cell, ops, timeout: run_cell(cell, ops, timeout, clock=clock))
@@ -220,8 +228,12 @@ def run_benchmarks(
     schedule = interleaved_order(cells, settings.repeats, settings.warmup)
     started = datetime.now(UTC).isoformat()
     t0 = clock()
+    if probe is None and settings.noise_chunks:
+        probe = NoiseProbe()
     measured: list[tuple[PointKey, Sample, bool]] = []
     for i, item in enumerate(schedule, 1):
+        if probe is not None and (i == 1 or item.round != schedule[i - 2].round):
+            probe.sample(settings.noise_chunks)
         cell = item.cell
         emulated = cell.binary.emulated
         sample = run(cell, settings.ops_for(emulated=emulated), settings.timeout_s)
@@ -233,6 +245,8 @@ def run_benchmarks(
             )
         if not item.warmup:
             measured.append((cell.key, sample, emulated))
+    if probe is not None:
+        probe.sample(settings.noise_chunks)
     points = group_samples(measured)
     order = {c.key: n for n, c in enumerate(cells)}
     return BenchResults(
@@ -241,6 +255,7 @@ def run_benchmarks(
         machine=machine_info(),
         started=started,
         duration_s=clock() - t0,
+        noise_floor=probe.floor() if probe is not None else None,
     )
 
 

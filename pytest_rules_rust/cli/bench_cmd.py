@@ -108,4 +108,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_bench_session(request, args.out, progress=lambda line: print(line, flush=True))
     for path in outcome.files:
         print(f"wrote {path}")
+    floor = outcome.results.noise_floor
+    if floor is not None:
+        print(f"machine noise floor: CV {floor.cv * 100:.1f} % (a fixed CPU loop; see report.md)")
     return 0
