@@ -100,6 +100,8 @@ def alloc_bench(alloc_bench_factory: BenchFactory, rules_rust_settings: Settings
 
     ``--rr-bench-quick`` runs short (larson only, fewer ops): for smoke tests, not for figures.
     Emulated (arm64 under qemu) points are flagged: compare their ratios only.
+    ``alloc_bench.noise_floor.cv`` is how steady the machine itself was (a fixed CPU loop timed
+    between rounds); no point's CV can be expected below it, so skip absolute thresholds when it is high.
     """
     request = request_from_settings(rules_rust_settings, None)
     fields = {
