@@ -7,6 +7,8 @@
    harness starts them (forking shell, pipes, JSON parse, checks), then time the harness's own
    bookkeeping (schedule, grouping, statistics) on the recorded samples. Overhead per run =
    (harness wall + bookkeeping − hand wall) / hand wall; the throughput both report is compared too.
+   The noise probe timed between rounds is a session cost, not a per-run one: part 2 prints its
+   share of a session.
 2. Coefficient of variation per point at the default settings (goal ≤ 3 % on an idle machine):
    a full ``run_benchmarks`` with ``BenchSettings()`` on the C twin (and the Rust program when the
    cargo builder exists and ``--rust`` is given), one line per point, then the machine's noise
@@ -53,7 +55,9 @@ def harness_run(binary: BenchBinary, workload: str, threads: int, ops: int) -> S
 def bookkeeping_per_run(samples: list[Sample], binary: BenchBinary, workload: str, threads: int) -> float:
     """Seconds per run the harness spends outside the process: scheduling, grouping, statistics."""
     replay = iter(samples * 2)
-    settings = BenchSettings(workloads=(workload,), threads=(threads,), repeats=len(samples), warmup=0)
+    settings = BenchSettings(
+        workloads=(workload,), threads=(threads,), repeats=len(samples), warmup=0, noise_chunks=0
+    )
     start = time.perf_counter()
     run_benchmarks([binary], settings, execute=lambda _cell, _ops, _timeout: next(replay))
     return (time.perf_counter() - start) / len(samples)
@@ -106,6 +110,11 @@ def measure_cv(binaries: tuple[BenchBinary, ...], settings: BenchSettings) -> No
     )
     floor = results.noise_floor
     if floor is not None:
+        probe_s = floor.chunks * floor.chunk_s
+        print(
+            f"noise probe: {probe_s:.2f} s of the {results.duration_s:.0f} s session "
+            f"({probe_s / results.duration_s * 100:.2f} % added to the session, none to any run)"
+        )
         print(
             f"machine noise floor: CV {floor.cv * 100:.2f} % over {floor.chunks} chunks of a fixed CPU loop "
             f"({floor.chunk_s * 1000:.0f} ms each, timed between rounds); "
