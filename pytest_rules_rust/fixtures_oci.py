@@ -28,6 +28,7 @@ from .errors import EngineError
 from .inspect.docker_load import LABEL_PID, LABEL_SESSION, docker_available, session_labels
 from .inspect.oci_write import Layout, assemble_service_image, write_image
 from .platforms import AMD64, Platform
+from .progress import Progress
 
 DATA = Path(__file__).parent / "data" / "registry"
 COMPOSE_FILE = DATA / "docker-compose.yml"
@@ -58,7 +59,7 @@ def registry_image_files(binary: Path = REGISTRY_BINARY) -> dict[str, Path | byt
     return files
 
 
-def ensure_registry_image(cache: Cache, progress: Callable[[str], None] = print) -> str:
+def ensure_registry_image(cache: Cache, progress: Progress = print) -> str:
     """Build (once, under a lock) and load the registry image; return its content-addressed tag."""
     with tempfile.TemporaryDirectory(prefix="rr-registry-") as tmp:
         layout = write_image(

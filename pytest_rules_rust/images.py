@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from .cache import Cache
 from .containers import Engine, detect_engine, image_exists
 from .errors import ImageError
 from .platforms import ALL_PLATFORMS, AMD64, ARM64, Platform
+from .progress import Progress
 
 #: Bump when the build procedure changes in a way the package lists do not show.
 SCRIPT_VERSION = "3"
@@ -40,7 +41,6 @@ SUITE = "bookworm"
 REPOSITORY = "pytest-rules-rust"
 LABEL_RECIPE = "pytest-rules-rust.recipe"
 
-Progress = Callable[[str], None]
 Source = Literal["local", "public"]
 BuilderKind = Literal["cargo", "bazel"]
 

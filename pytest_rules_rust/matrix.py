@@ -19,7 +19,7 @@ platforms → ``MatrixReport``. What a workspace's binaries should print comes f
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,9 @@ from .builders.base import BuildRequest, BuildResult
 from .cache import Cache
 from .errors import RulesRustError
 from .platforms import ALL_PLATFORMS, Libc, Platform
+from .progress import Progress
 from .report import MatrixEntry, MatrixReport
 from .workspaces import Workspace, list_templates, manifest_table, materialise
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,18 @@ allocator's cargo feature (none for ``system``).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..cache import Cache
 from ..errors import BenchError
 from ..platforms import Platform, triple_libc
+from ..progress import Progress
 from .ctwin import TARGETS as C_TARGETS
 from .ctwin import Where, build_c_twin
 from .runner import ALLOCATORS, BenchBinary
 
 IMPLS = ("rust", "c")
-Progress = Callable[[str], None]
 WORKSPACE = "alloc_bench"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -20,11 +19,11 @@ from typing import Literal
 from ..cache import Cache
 from ..errors import BenchError, RulesRustError
 from ..platforms import AMD64
+from ..progress import Progress
 from .runner import ALLOCATORS, BenchBinary
 
 TARGETS = ("x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl")
 Where = Literal["auto", "container", "host"]
-Progress = Callable[[str], None]
 SOURCES_ENTRY = "bench/allocator-sources/bookworm"
 DEB_SRC_HINT = (
     "`apt-get source` needs a deb-src entry: add "

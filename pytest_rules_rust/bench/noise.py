@@ -1,11 +1,11 @@
 """How steady is this machine? A fixed CPU-bound loop, timed in short chunks between benchmark rounds.
 
 On a shared VM a core's speed can change by 2x for seconds at a time (a neighbour on the same
-physical core, host power management) without the guest seeing it: no steal time, no PMU. No
-benchmark on such a machine can be steadier than a loop that does nothing but count, so the runner
-times one between rounds and reports the chunks' coefficient of variation as the machine's noise
-floor, next to each point's CV. A floor above the 3 % goal says the goal is out of reach on this
-machine, whatever the settings.
+physical core, host power management) without the guest seeing it: no steal time, no PMU. A
+benchmark on such a machine cannot be expected to be steadier than a loop that does nothing but
+count, so the runner times one between rounds and reports the chunks' coefficient of variation
+as the machine's noise floor, next to each point's CV. A floor above the 3 % goal says the goal
+is out of reach on this machine, whatever the settings.
 
 >>> ticks = iter([0.0, 0.02, 0.02, 0.05, 0.05, 0.07])
 >>> probe = NoiseProbe(iterations=1000, clock=lambda: next(ticks), work=lambda n: None)

@@ -24,14 +24,12 @@ from typing import Any
 
 from ..errors import BenchError
 from ..platforms import Platform
-from .noise import NoiseProbe
+from ..progress import Progress
+from .noise import Clock, NoiseProbe
 from .results import BenchResults, PointKey, Sample, group_samples
 
 WORKLOADS = ("larson", "xmalloc", "baseline")
 ALLOCATORS = ("system", "jemalloc", "mimalloc")
-
-Clock = Callable[[], float]
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -231,9 +229,11 @@ def run_benchmarks(
     if probe is None and settings.noise_chunks:
         probe = NoiseProbe()
     measured: list[tuple[PointKey, Sample, bool]] = []
+    probed_round = -1
     for i, item in enumerate(schedule, 1):
-        if probe is not None and (i == 1 or item.round != schedule[i - 2].round):
+        if probe is not None and item.round != probed_round:
             probe.sample(settings.noise_chunks)
+            probed_round = item.round
         cell = item.cell
         emulated = cell.binary.emulated
         sample = run(cell, settings.ops_for(emulated=emulated), settings.timeout_s)

@@ -7,22 +7,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..cache import Cache
 from ..errors import BenchError
 from ..platforms import Platform, triple_libc
+from ..progress import Progress
 from .binaries import binaries_for, builder_available
 from .ctwin import TARGETS as C_TARGETS
 from .ctwin import Where
+from .noise import Clock
 from .plots import write_plots
 from .report import write_report
 from .results import BenchResults
-from .runner import ALLOCATORS, BenchBinary, BenchSettings, Clock, run_benchmarks
-
-Progress = Callable[[str], None]
+from .runner import ALLOCATORS, BenchBinary, BenchSettings, run_benchmarks
 
 
 @dataclass(frozen=True)

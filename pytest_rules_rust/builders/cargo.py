@@ -24,13 +24,14 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import Cache
 from ..errors import BuildError, UsageError, WorkspaceError
 from ..platforms import AMD64, ARM64, Platform
+from ..progress import Progress
 from ..workspaces import MANIFEST, manifest_table
 from .base import Artifact, BuildRequest, BuildResult
 from .cargo_script import MISSING_PART_RC, SCRIPT
@@ -249,7 +250,7 @@ class CargoBuilder:
         *,
         image: str | None = None,
         image_source: str = "local",
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.cache = cache or Cache()
         self.image = image
