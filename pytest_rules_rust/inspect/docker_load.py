@@ -72,6 +72,25 @@ def docker_available() -> str | None:
     return None if done.returncode == 0 else "no Docker daemon answers: run scripts/provision.sh"
 
 
+def daemon_args(docker: str) -> list[str]:
+    """skopeo's options for the daemon the docker CLI talks to.
+
+    skopeo's ``docker-daemon:`` transport knows neither Docker contexts nor ``DOCKER_HOST``: left
+    alone it writes to /var/run/docker.sock while ``docker`` reads another engine. The CLI says
+    which endpoint it uses (``DOCKER_HOST`` first, then the current context); TLS settings follow
+    ``DOCKER_CERT_PATH``/``DOCKER_TLS_VERIFY`` as the CLI's do.
+    """
+    host = _run(
+        [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], "docker context inspect"
+    ).stdout.strip()
+    args = ["--dest-daemon-host", host] if host else []
+    if os.environ.get("DOCKER_CERT_PATH"):
+        args += ["--dest-cert-dir", os.environ["DOCKER_CERT_PATH"]]
+    if os.environ.get("DOCKER_TLS_VERIFY"):
+        args += ["--dest-tls-verify=true"]
+    return args
+
+
 @dataclass(frozen=True)
 class LoadedImage:
     """One platform of a layout, present in the Docker daemon under ``ref``."""
@@ -89,7 +108,8 @@ def load_platform(
     docker = _tool("docker", "install docker.io (scripts/provision.sh does)")
     arch_args = ["--override-os", platform.os, "--override-arch", platform.arch]
     if via == "docker-daemon":
-        _run([skopeo, "copy", "--quiet", *arch_args, f"oci:{layout}", f"docker-daemon:{ref}"], "skopeo copy")
+        dest = [*arch_args, *daemon_args(docker), f"oci:{layout}", f"docker-daemon:{ref}"]
+        _run([skopeo, "copy", "--quiet", *dest], "skopeo copy")
     else:
         with tempfile.TemporaryDirectory(prefix="rr-load-") as tmp:
             archive = Path(tmp) / "image.tar"
