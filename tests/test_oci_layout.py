@@ -68,29 +68,20 @@ def test_reproducible_digests(tmp_path: Path, responders: dict[Platform, Path]) 
 
 def test_gzip_layers_are_reproducible_and_read(tmp_path: Path) -> None:
     files: dict[str, Path | bytes] = {"/etc/app.toml": b"port = 3232\n", "/app/run": b"#!nothing\n"}
-    one = write_image(
-        tmp_path / "one",
-        files=files,
-        platform=ARM64,
-        entrypoint=["/app/run"],
-        compress=True,
-        env={"RUST_LOG": "info"},
-        labels={"org.opencontainers.image.title": "x"},
-        user="65532",
-        workdir="/app",
-        cmd=["--serve"],
-    )
-    two = write_image(
-        tmp_path / "two",
-        files=files,
-        platform=ARM64,
-        entrypoint=["/app/run"],
-        compress=True,
-        env={"RUST_LOG": "info"},
-        labels={"org.opencontainers.image.title": "x"},
-        user="65532",
-        workdir="/app",
-        cmd=["--serve"],
+    one, two = (
+        write_image(
+            tmp_path / name,
+            files=files,
+            platform=ARM64,
+            entrypoint=["/app/run"],
+            compress=True,
+            env={"RUST_LOG": "info"},
+            labels={"org.opencontainers.image.title": "x"},
+            user="65532",
+            workdir="/app",
+            cmd=["--serve"],
+        )
+        for name in ("one", "two")
     )
     assert one.digest == two.digest
     (image,) = inspect_image(one.path).platforms
