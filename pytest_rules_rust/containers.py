@@ -41,7 +41,7 @@ LABEL_HOST = "pytest-rules-rust.host"  # the pid is only meaningful on the machi
 SESSION_ID = os.environ.get("PYTEST_RULES_RUST_SESSION") or uuid.uuid4().hex[:12]
 
 _ENGINE_FIX = (
-    "start a Docker daemon: run scripts/provision.sh (as root), or `dockerd --iptables=false &`; "
+    "start a Docker daemon (as root: `dockerd --iptables=false &`; see `pytest-rules-rust doctor`); "
     "or point DOCKER_HOST (or `docker context use`) at a running engine"
 )
 

@@ -112,7 +112,7 @@ def require_emulation(arch: str = "aarch64") -> None:
         problems.append(f"a static {arch} test program did not run ({status.detail})")
     raise EmulationError(
         f"binfmt_misc qemu-{arch}: {'; '.join(problems)}",
-        hint=f"as root run: {status.fix}  (or scripts/provision.sh)",
+        hint=f"as root run: {status.fix}",
     )
 
 

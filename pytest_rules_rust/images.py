@@ -278,7 +278,7 @@ def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path, progress: Progre
     if mmdebstrap is None:
         raise ImageError(
             "mmdebstrap is not installed (needed to build the local builder images)",
-            hint="run scripts/provision.sh, or `apt-get install mmdebstrap arch-test`",
+            hint="`apt-get install mmdebstrap arch-test` (as root)",
         )
     sources = host_apt_sources(suite=recipe.suite)
     if not sources:
@@ -460,7 +460,7 @@ def _docker_build(recipe: Recipe, rootfs: Path, engine: Engine, log: Path) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build the local builder images (used by scripts/provision.sh and by hand)."""
+    """Build the local builder images ahead of a run (the fixtures build them on first use anyway)."""
     parser = argparse.ArgumentParser(prog="python -m pytest_rules_rust.images", description=main.__doc__)
     parser.add_argument("--platform", action="append", help="linux/amd64 and/or linux/arm64 (default: both)")
     parser.add_argument("--cache-dir", type=Path, default=None)

@@ -14,7 +14,11 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .builders.base import BuildRequest, BuildResult
+    from .errors import RulesRustError
 
 SCHEMA_VERSION = 1
 PROPERTY = "rules_rust_matrix"
@@ -46,6 +50,41 @@ class MatrixEntry:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MatrixEntry:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def entry_for(request: BuildRequest, builder: str, **fields: Any) -> MatrixEntry:
+    """The matrix cell of one build request, with ``fields`` (status, duration_s, ...) filled in."""
+    return MatrixEntry(
+        request.workspace.name, request.target.docker, builder, request.libc, request.profile, **fields
+    )
+
+
+def entry_from_result(result: BuildResult) -> MatrixEntry:
+    """A successful build: status ``built``, its duration, the size of its largest binary and its log."""
+    binaries = [a.path for a in result.artifacts if a.kind == "binary"]
+    size = max((p.stat().st_size for p in binaries if p.exists()), default=None)
+    return entry_for(
+        result.request,
+        result.builder,
+        status="built",
+        duration_s=result.duration_s,
+        binary_size=size,
+        log=str(result.log),
+    )
+
+
+def entry_from_error(
+    request: BuildRequest, builder: str, error: RulesRustError, *, skipped: bool
+) -> MatrixEntry:
+    """A build that failed (or could not start: ``skipped``), with the first line of the reason."""
+    log = error.paths.get("log")
+    return entry_for(
+        request,
+        builder,
+        status="skipped" if skipped else "failed",
+        reason=error.message.splitlines()[0] if error.message else type(error).__name__,
+        log=None if log is None else str(log),
+    )
 
 
 def record(user_properties: list[tuple[str, object]], entry: MatrixEntry) -> None:

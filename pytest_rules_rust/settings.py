@@ -1,21 +1,24 @@
 """Every user setting, declared once and resolved in one place: command line > ini > default.
 
-``OPTIONS`` drives both ``pytest --help`` (group ``rules_rust``, prefix ``--rr-``, each with an ini
-equivalent) and ``Settings.from_config``. Plain code takes ``Settings`` values, never ``pytest.Config``.
+``OPTIONS`` declares each setting once: its flag (``--rr-<name>``), its ini key (``rr_<name>``), its
+help and its default. ``Settings.from_mapping`` turns raw values (strings and lists, as a command line
+or an ini file gives them) into one validated, frozen ``Settings``; the pytest plugin
+(``plugin/options.py``) and the command line both call it, so they decide defaults and validate
+values the same way. This module knows nothing of pytest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pytest
-
-from .errors import UsageError
+from .errors import RulesRustError, UsageError
+from .platforms import Platform
 
 IniType = Literal["string", "args", "linelist", "bool"]
+MAX_SHOWN = 200  # characters of a bad value quoted back in an error
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,19 @@ class Option:
     def ini(self) -> str:
         return "rr_" + self.name
 
+    @property
+    def where(self) -> str:
+        """How a user names it: ``--rr-build-timeout (ini rr_build_timeout)``."""
+        return f"{self.cli} (ini {self.ini})"
+
+    @property
+    def shown_default(self) -> str:
+        if self.flag:
+            return "off"
+        if self.many:
+            return ", ".join(str(v) for v in self.default) if self.default else "none"
+        return "none" if self.default is None else str(self.default)
+
 
 OPTIONS: tuple[Option, ...] = (
     Option(
@@ -55,7 +71,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "set",
-        "override a workspace parameter for every workspace, e.g. --rr-set rust_edition=2024 (repeatable)",
+        "override a workspace parameter for every workspace, e.g. --rr-set rust_edition=2018 (repeatable)",
         "linelist",
         (),
         many=True,
@@ -122,13 +138,6 @@ OPTIONS: tuple[Option, ...] = (
         flag=True,
     ),
     Option(
-        "emulated_host",
-        "also build on an emulated arm64 host (about 13x slower than cross-compiling)",
-        "bool",
-        False,
-        flag=True,
-    ),
-    Option(
         "bazel_arg",
         "extra argument passed to every bazel build, e.g. --remote_cache=grpc://... (repeatable)",
         "linelist",
@@ -140,7 +149,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("report", "write the run's matrix summary as JSON and Markdown into DIR", metavar="DIR"),
     Option(
         "doc",
-        "Markdown file whose ```starlark blocks are collected as preflight test items (repeatable)",
+        "Markdown file whose Starlark blocks are collected as preflight test items (repeatable)",
         "linelist",
         (),
         many=True,
@@ -159,87 +168,74 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "bench_allocators", "allocators for benchmarks", default="system,jemalloc,mimalloc", metavar="A,B"
     ),
-    Option("bench_repeats", "repeats per benchmark point", default="5", metavar="N"),
+    Option(
+        "bench_repeats",
+        "repeats per benchmark point (unset: 5, or 3 with --rr-bench-quick)",
+        metavar="N",
+    ),
     Option(
         "bench_quick", "short benchmark runs (for smoke tests, not for figures)", "bool", False, flag=True
     ),
 )
 
 
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("rules_rust", "rules_rust workspaces, container builds and assertions")
-    for opt in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": "rr_" + opt.name, "help": opt.help + f" [ini: {opt.ini}]"}
-        if opt.flag:
-            kwargs["action"] = "store_true"
-            kwargs["default"] = None
-        else:
-            kwargs["action"] = "append" if opt.many else "store"
-            kwargs["default"] = None
-            if opt.choices:
-                kwargs["choices"] = opt.choices
-            if opt.metavar:
-                kwargs["metavar"] = opt.metavar
-        group.addoption(opt.cli, **kwargs)
-        ini_default = opt.default if not opt.many else list(opt.default or ())
-        parser.addini(opt.ini, opt.help, type=opt.ini_type, default=ini_default)
+OPTION_BY_NAME = {opt.name: opt for opt in OPTIONS}
 
 
-def raw_value(config: pytest.Config, name: str) -> Any:
-    """The value of one option: command line if given, else ini, else default."""
-    opt = next((o for o in OPTIONS if o.name == name), None)
-    if opt is None:
-        raise KeyError(name)
-    value = config.getoption("rr_" + name, default=None)
-    if value is None or value == []:
-        value = config.getini(opt.ini)
-    if opt.choices and not opt.many and value not in opt.choices:
-        raise UsageError(
-            f"{opt.ini} = {value!r} is not one of {', '.join(opt.choices)}",
-            hint=f"set {opt.cli} or the ini key {opt.ini} to a valid choice",
-        )
-    if opt.many:
-        value = [str(v) for v in (value or [])]
-        if opt.choices:
-            bad = [v for v in value if v not in opt.choices]
-            if bad:
-                raise UsageError(f"{opt.cli}: {', '.join(bad)} not one of {', '.join(opt.choices)}")
-    return value
+def shown(value: object) -> str:
+    """``repr(value)``, cut to ``MAX_SHOWN`` characters so an error never echoes a huge input."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 20] + f"... ({len(text)} chars)"
 
 
-def _csv(text: str, what: str, convert: Callable[[str], Any] = str) -> tuple[Any, ...]:
+def _bad(opt: Option, value: object, expected: str) -> UsageError:
+    return UsageError(f"{opt.where}: {shown(value)} is not {expected}")
+
+
+def _number(opt: Option, value: object, convert: Callable[[str], float] = float) -> float:
     try:
-        return tuple(convert(part.strip()) for part in str(text).split(",") if part.strip())
-    except ValueError as exc:
-        raise UsageError(f"{what}: cannot read {text!r} ({exc})", hint="give a comma-separated list") from exc
+        number = convert(str(value).strip())
+    except ValueError:
+        raise _bad(opt, value, f"a number (e.g. {opt.cli} {opt.default})") from None
+    if number <= 0:
+        raise _bad(opt, value, f"a positive number (e.g. {opt.cli} {opt.default})")
+    return number
 
 
-def _float(text: str, what: str) -> float:
+def _csv(opt: Option, value: object, convert: Callable[[str], Any] = str) -> tuple[Any, ...]:
+    items = [part.strip() for part in str(value).split(",") if part.strip()]
     try:
-        value = float(text)
-    except ValueError as exc:
-        raise UsageError(f"{what} must be a number of seconds, got {text!r}") from exc
-    if value <= 0:
-        raise UsageError(f"{what} must be positive, got {text!r}")
-    return value
+        out = tuple(convert(item) for item in items)
+    except ValueError:
+        raise _bad(opt, value, f"a comma-separated list (e.g. {opt.cli} {opt.default})") from None
+    if not out:
+        raise _bad(opt, value, f"a non-empty comma-separated list (e.g. {opt.cli} {opt.default})")
+    return out
 
 
 def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
-    """Turn ``KEY=VALUE`` strings into a dict; a malformed item is an error naming it."""
+    """Turn ``KEY=VALUE`` strings into a dict (later items win); a malformed item is an error naming it."""
     out: dict[str, str] = {}
     for item in items:
-        key, sep, value = item.partition("=")
+        key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"{what}: {item!r} is not KEY=VALUE", hint="e.g. --rr-set rust_edition=2024")
+            raise UsageError(f"{what}: {shown(item)} is not KEY=VALUE (e.g. --rr-set rust_edition=2021)")
         out[key.strip()] = value.strip()
     return out
 
 
-def merged_params(config: pytest.Config) -> dict[str, str]:
-    """``--rr-set`` over ini ``rr_set``, per parameter (the other ini values stay)."""
-    ini = parse_assignments([str(v) for v in config.getini("rr_set")], "ini rr_set")
-    cli = parse_assignments(config.getoption("rr_set", default=None) or [], "--rr-set")
-    return {**ini, **cli}
+def _params(opt: Option, items: Sequence[str]) -> dict[str, str]:
+    """``--rr-set`` values, each a known parameter with a valid value (did-you-mean for near misses)."""
+    from .workspace_params import coerce, lookup
+
+    params = parse_assignments(items, opt.where)
+    for key, value in params.items():
+        try:
+            lookup(key, where="any workspace")
+            coerce(key, value)
+        except RulesRustError as exc:
+            raise UsageError(f"{opt.where}: {exc.message}", hint=exc.hint) from None
+    return params
 
 
 @dataclass(frozen=True)
@@ -248,7 +244,7 @@ class Settings:
 
     cache_dir: Path | None = None
     template_dirs: tuple[Path, ...] = ()
-    params: dict[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
     builders: tuple[str, ...] = ("cargo",)
     platforms: tuple[str, ...] = ("linux/amd64", "linux/arm64")
     bazel_versions: tuple[str, ...] = ()
@@ -258,7 +254,6 @@ class Settings:
     cargo_image: str | None = None
     bazel_image: str | None = None
     online: bool = False
-    emulated_host: bool = False
     bazel_args: tuple[str, ...] = ()
     build_timeout_s: float = 1800.0
     report_dir: Path | None = None
@@ -267,43 +262,113 @@ class Settings:
     run_timeout_s: float = 30.0
     bench_threads: tuple[int, ...] = (1, 2, 4, 8)
     bench_allocators: tuple[str, ...] = ("system", "jemalloc", "mimalloc")
-    bench_repeats: int = 5
+    bench_repeats: int | None = None  # None: the benchmark's own count (5, or fewer with bench_quick)
     bench_quick: bool = False
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> Settings:
+    def from_mapping(cls, raw: Mapping[str, Any], root: Path | str = ".") -> Settings:
+        """Validate raw option values (``{name: str | list | bool | None}``; None or absent = default).
+
+        Relative paths are taken from ``root`` (pytest's rootdir, or the current directory for the
+        command line). Raises :class:`UsageError` naming the option, the bad value and the valid form.
+        """
+        unknown = sorted(set(raw) - set(OPTION_BY_NAME))
+        if unknown:
+            raise UsageError(f"unknown setting(s): {', '.join(unknown)}")
+        base = Path(root)
+
         def get(name: str) -> Any:
-            return raw_value(config, name)
+            opt = OPTION_BY_NAME[name]
+            value = raw.get(name)
+            if value is None or (opt.many and not value):
+                value = opt.default
+            if opt.many:
+                value = [str(v) for v in value or ()]
+                bad = [v for v in value if opt.choices and v not in opt.choices]
+                if bad:
+                    raise _bad(opt, bad[0], f"one of {', '.join(opt.choices)}")
+            elif opt.choices and value not in opt.choices:
+                raise _bad(opt, value, f"one of {', '.join(opt.choices)}")
+            return value
 
-        root = Path(str(config.rootpath))
+        def path(value: str) -> Path:
+            return (base / Path(value).expanduser()).resolve()
 
-        def path(p: str) -> Path:
-            return (root / Path(p).expanduser()).resolve()
+        def existing(name: str, kind: str) -> tuple[Path, ...]:
+            opt = OPTION_BY_NAME[name]
+            out = []
+            for value in get(name):
+                found = path(value)
+                ok = found.is_dir() if kind == "directory" else found.is_file()
+                if not ok:
+                    raise UsageError(f"{opt.where}: {found} is not an existing {kind}")
+                out.append(found)
+            return tuple(dict.fromkeys(out))
 
-        cache = get("cache_dir")
-        report = get("report")
+        def platforms() -> tuple[str, ...]:
+            opt = OPTION_BY_NAME["platform"]
+            out = []
+            for value in get("platform"):
+                try:
+                    out.append(Platform.parse(value).docker)
+                except UsageError:
+                    raise _bad(opt, value, "a platform: linux/amd64 or linux/arm64") from None
+            return tuple(dict.fromkeys(out))
+
+        def number(name: str) -> float:
+            return _number(OPTION_BY_NAME[name], get(name))
+
+        cache, report, repeats = get("cache_dir"), get("report"), get("bench_repeats")
         return cls(
             cache_dir=path(cache) if cache else None,
-            template_dirs=tuple(path(p) for p in get("template_dir")),
-            params=merged_params(config),
-            builders=tuple(get("builder")) or ("cargo",),
-            platforms=tuple(get("platform")) or ("linux/amd64", "linux/arm64"),
+            template_dirs=existing("template_dir", "directory"),
+            params=_params(OPTION_BY_NAME["set"], get("set")),
+            builders=tuple(dict.fromkeys(get("builder"))),
+            platforms=platforms(),
             bazel_versions=tuple(get("bazel_version")),
             rules_rust_versions=tuple(get("rules_rust_version")),
             rust_versions=tuple(get("rust_version")),
             image_source=get("image_source"),
             cargo_image=get("cargo_image") or None,
             bazel_image=get("bazel_image") or None,
-            online=bool(get("online")),
-            emulated_host=bool(get("emulated_host")),
+            online=_flag(OPTION_BY_NAME["online"], get("online")),
             bazel_args=tuple(get("bazel_arg")),
-            build_timeout_s=_float(get("build_timeout"), "--rr-build-timeout"),
+            build_timeout_s=number("build_timeout"),
             report_dir=path(report) if report else None,
-            docs=tuple(path(p) for p in get("doc")),
-            qemu=get("qemu"),
-            run_timeout_s=_float(get("run_timeout"), "--rr-run-timeout"),
-            bench_threads=_csv(get("bench_threads"), "--rr-bench-threads", int),
-            bench_allocators=_csv(get("bench_allocators"), "--rr-bench-allocators"),
-            bench_repeats=int(_csv(get("bench_repeats"), "--rr-bench-repeats", int)[0]),
-            bench_quick=bool(get("bench_quick")),
+            docs=existing("doc", "file"),
+            qemu=_qemu(OPTION_BY_NAME["qemu"], get("qemu"), path),
+            run_timeout_s=number("run_timeout"),
+            bench_threads=_csv(OPTION_BY_NAME["bench_threads"], get("bench_threads"), _positive_int),
+            bench_allocators=_csv(OPTION_BY_NAME["bench_allocators"], get("bench_allocators")),
+            bench_repeats=None
+            if repeats in (None, "")
+            else int(_number(OPTION_BY_NAME["bench_repeats"], repeats, _positive_int)),
+            bench_quick=_flag(OPTION_BY_NAME["bench_quick"], get("bench_quick")),
         )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _flag(opt: Option, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise _bad(opt, value, "true or false")
+
+
+def _qemu(opt: Option, value: str, path: Callable[[str], Path]) -> str:
+    if value in ("auto", "binfmt"):
+        return value
+    found = path(value)
+    if not found.is_file():
+        raise _bad(opt, value, "auto, binfmt, or the path of an existing qemu-user binary")
+    return str(found)

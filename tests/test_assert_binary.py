@@ -156,7 +156,7 @@ def test_binary_inspector_fixture(samples: ElfSamples, pytester: pytest.Pytester
     path = str(samples.get("musl-static"))
     pytester.makepyfile(FIXTURE_TEST.format(path=path))
     result = pytester.runpytest_subprocess(
-        "-p", "pytest_rules_rust.fixtures_inspect", "-p", "no:cacheprovider"
+        "-p", "pytest_rules_rust.plugin.binaries", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E * allocator: Expected: jemalloc, Actual: system*"])

@@ -114,7 +114,7 @@ def test_emulated_flag_follows_the_target_arch() -> None:
 
 
 def test_fixture_request_follows_the_session_settings() -> None:
-    from pytest_rules_rust.fixtures_bench import request_from_settings
+    from pytest_rules_rust.plugin.bench import request_from_settings
     from pytest_rules_rust.settings import Settings
 
     settings = Settings(platforms=("linux/amd64", "linux/arm64"), bench_threads=(1, 4), bench_quick=True)

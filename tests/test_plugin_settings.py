@@ -16,7 +16,7 @@ def test_every_option_is_in_one_help_group_with_its_ini_twin(pytester: pytest.Py
     assert "rules_rust workspaces, container builds and assertions:" in out
     for opt in OPTIONS:
         assert opt.cli in out, opt.cli
-        assert f"[ini: {opt.ini}]" in " ".join(out.split()), opt.ini
+        assert f"[default: {opt.shown_default}; ini: {opt.ini}]" in " ".join(out.split()), opt.ini
         assert opt.cli.startswith("--rr-")
 
 
@@ -76,9 +76,10 @@ def test_bad_ini_value_is_a_clear_error(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nrr_image_source = sometimes\n")
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest()
-    assert result.ret != 0
-    text = result.stderr.str() + result.stdout.str()
-    assert "rr_image_source = 'sometimes' is not one of local, public" in text
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line] == [
+        "ERROR: --rr-image-source (ini rr_image_source): 'sometimes' is not one of local, public"
+    ]
 
 
 def test_bad_set_assignment_names_the_item(pytester: pytest.Pytester) -> None:

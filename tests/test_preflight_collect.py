@@ -18,7 +18,7 @@ def test_doc_blocks_become_items(pytester: pytest.Pytester) -> None:
     pytester.makefile(".md", guide=DOC)
     pytester.makeini(f"[pytest]\n{INI_KEY} = guide.md\n")
     result = pytester.runpytest_inprocess(
-        "-p", "pytest_rules_rust.fixtures_preflight", "-v", "-p", "no:cacheprovider"
+        "-p", "pytest_rules_rust.plugin.markdown", "-v", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
@@ -31,7 +31,7 @@ def test_rr_doc_option_outside_the_test_paths(pytester: pytest.Pytester, tmp_pat
     doc.write_text("```starlark\nx = 1\n```\n")
     pytester.makepyfile(test_x="def test_x():\n    pass\n")
     result = pytester.runpytest_inprocess(
-        "-p", "pytest_rules_rust.fixtures_preflight", "--rr-doc", str(doc), "-p", "no:cacheprovider"
+        "-p", "pytest_rules_rust.plugin.markdown", "--rr-doc", str(doc), "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=2)
 
@@ -51,7 +51,5 @@ def test_strict(preflight):
         preflight({str(cases / "crate_missing")!r}, strict=True, use_buildifier=False)
 """
     )
-    result = pytester.runpytest_inprocess(
-        "-p", "pytest_rules_rust.fixtures_preflight", "-p", "no:cacheprovider"
-    )
+    result = pytester.runpytest_inprocess("-p", "pytest_rules_rust.plugin.markdown", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)

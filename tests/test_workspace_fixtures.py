@@ -7,7 +7,7 @@ import shutil
 import pytest
 from workspace_helpers import REPO
 
-PLUGIN = ("-p", "pytest_rules_rust.fixtures_workspaces")
+PLUGIN = ("-p", "pytest_rules_rust.plugin.workspaces")
 
 
 def test_fixture_reads_ini_and_command_line(pytester: pytest.Pytester) -> None:
@@ -45,8 +45,8 @@ def test_bad_session_parameter_is_an_error_naming_it(pytester: pytest.Pytester) 
         """
     )
     result = pytester.runpytest(*PLUGIN, "--rr-set", "rust_editon=2018", "-q")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*unknown parameter 'rust_editon' (did you mean 'rust_edition'?)*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # refused at start-up, before any test runs
+    result.stderr.fnmatch_lines(["*unknown parameter 'rust_editon' (did you mean 'rust_edition'?)*"])
 
 
 def test_fixture_is_documented(pytester: pytest.Pytester) -> None:

@@ -29,7 +29,7 @@ DEB_SRC_HINT = (
     "`apt-get source` needs a deb-src entry: add "
     "/etc/apt/sources.list.d/pytest-rules-rust-deb-src.sources with `Types: deb-src`, "
     "`URIs: http://deb.debian.org/debian`, `Suites: bookworm bookworm-updates`, `Components: main`, "
-    "then `apt-get update` (scripts/provision.sh does this)"
+    "then `apt-get update`"
 )
 
 
@@ -130,7 +130,7 @@ def _build_on_host(target: str, sources: Path, out: Path, log: Path) -> None:
     if shutil.which(cc) is None:
         raise BenchError(
             f"{cc} is not installed, needed to build the C twin for {target} on the host",
-            hint="`apt-get install musl-tools musl-dev musl-dev:arm64` (scripts/provision.sh does this)",
+            hint="`apt-get install musl-tools musl-dev musl-dev:arm64`",
         )
     cmd = [
         "sh",

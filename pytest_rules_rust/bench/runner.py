@@ -183,7 +183,7 @@ def run_cell(cell: Cell, ops: int, timeout_s: float, *, clock: Clock = time.perf
     except OSError as exc:
         hint = "check the binary was built for this machine"
         if cell.binary.emulated:
-            hint = "running aarch64 code needs qemu-aarch64 in binfmt_misc: run scripts/provision.sh"
+            hint = "running aarch64 code needs qemu-aarch64 in binfmt_misc: see `pytest-rules-rust doctor`"
         raise BenchError(f"cannot run {cell.binary.path}: {exc.strerror or exc}", hint=hint) from exc
     wall = clock() - start
     if proc.returncode != 0:

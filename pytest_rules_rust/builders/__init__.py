@@ -21,6 +21,7 @@ from typing import Any
 
 from ..cache import Cache
 from ..errors import PreflightError, UsageError
+from ..settings import Settings
 from .base import Artifact, Builder, BuildRequest, BuildResult
 
 #: name -> (module, class). Modules are imported on first use, so a missing one only hurts its users.
@@ -51,21 +52,29 @@ def get_builder(name: str, cache: Cache | None = None, **options: Any) -> Builde
     return builder
 
 
+def options_from_settings(settings: Settings, builder: str, **extra: Any) -> dict[str, Any]:
+    """The constructor options of ``builder`` that the run's settings decide, plus ``extra``.
+
+    The pytest fixture, the ``build`` command and the main job all build their options here.
+    """
+    decided: dict[str, Any] = {}
+    if builder == "cargo":
+        decided = {"image": settings.cargo_image, "image_source": settings.image_source}
+    elif builder == "bazel":
+        decided = {"image": settings.bazel_image, "online": settings.online}
+    return {**decided, **extra}
+
+
 def preflight(root: Path) -> None:
-    """Run the static preflight on ``root`` (when that stage is installed); errors stop the build."""
+    """Run the static preflight on ``root``; error findings stop the build before it starts."""
+    from ..preflight import preflight_workspace, require_clean
+
     try:
-        from ..preflight import preflight_workspace
-    except ImportError:
-        return
-    report = preflight_workspace(root)
-    if report.errors:
-        listing = "\n".join(f"  {finding}" for finding in report.errors)
+        require_clean(preflight_workspace(root))
+    except PreflightError as exc:
         raise PreflightError(
-            f"preflight found {len(report.errors)} error(s) in {root}; the build was not started:\n{listing}",
-            hint="fix the findings (each names file and line), or run "
-            f"`python -m pytest_rules_rust preflight {root}` for the full report",
-            paths={"workspace": root},
-        )
+            exc.message.replace(":\n", "; the build was not started:\n", 1), hint=exc.hint, paths=exc.paths
+        ) from None
 
 
 def request_key(request: BuildRequest, builder: str) -> str:
@@ -149,4 +158,5 @@ __all__ = [
     "build",
     "clear_session_cache",
     "get_builder",
+    "options_from_settings",
 ]

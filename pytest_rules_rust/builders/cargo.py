@@ -24,9 +24,10 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cache import Cache
 from ..errors import BuildError, UsageError, WorkspaceError
@@ -36,13 +37,16 @@ from ..workspaces import MANIFEST, manifest_table
 from .base import Artifact, BuildRequest, BuildResult
 from .cargo_script import MISSING_PART_RC, SCRIPT
 
+if TYPE_CHECKING:
+    from ..containers import Engine
+
 WORK_ROOT = "/work"
 VENDOR_MOUNT = "/rr/vendor"
 TARGET_MOUNT = "/rr/target"
 STATE_DIR = f"{TARGET_MOUNT}/.rr"
 RUSTC = "/usr/bin/rustc"
 BUILD_STD = "std,panic_abort"
-#: LLVM libunwind.a as D1's images carry it: installed for the image's own arch, unpacked for arm64.
+#: LLVM libunwind.a as the builder images carry it: installed for the image's own arch, unpacked for arm64.
 UNWIND_NATIVE = "/usr/lib/llvm-14/lib/libunwind.a"
 UNWIND_ARM64_IN_AMD64 = "/opt/libunwind-14-arm64/usr/lib/llvm-14/lib/libunwind.a"
 _SKIP = {"target", ".git", "__pycache__"}
@@ -240,6 +244,7 @@ class CargoBuilder:
     ``image`` forces an image reference for every platform (it must exist locally); with
     ``image_source="public"`` the public multi-arch Rust image must be present; by default the local
     Debian builder image of the host platform is built once per machine (``progress`` hears about it).
+    ``images`` (platform -> reference) overrides all of that; ``engine`` is the Docker engine to use.
     """
 
     name = "cargo"
@@ -251,16 +256,23 @@ class CargoBuilder:
         image: str | None = None,
         image_source: str = "local",
         progress: Progress | None = None,
+        engine: Engine | None = None,
+        images: Callable[[Platform], str] | None = None,
     ) -> None:
         self.cache = cache or Cache()
         self.image = image
         self.image_source = image_source
         self.progress = progress or (lambda _message: None)
+        self.engine = engine
+        self.images = images
 
     def image_for(self, platform: Platform) -> str:
-        """The builder image for ``platform``: forced, public (must be present), or the local recipe."""
+        """The builder image for ``platform``: from ``images`` when given (the plugin's
+        ``builder_image`` fixture), else forced, public (must be present), or the local recipe."""
         from ..images import builder_image_ref, ensure_builder_image, require_image
 
+        if self.images is not None:
+            return self.images(platform)
         if self.image:
             return require_image(self.image, platform)
         if self.image_source == "public":
@@ -317,7 +329,7 @@ class CargoBuilder:
             state = paths.target_dir / ".rr"
             state.mkdir(parents=True, exist_ok=True)
             (state / "rr-cargo.sh").write_text(SCRIPT)
-            result = run(spec, paths.log)
+            result = run(spec, paths.log, engine=self.engine)
             if result.timed_out:
                 raise BuildError(
                     f"cargo build of {request.workspace.name} for {plan.triple} overran its timeout "

@@ -1,16 +1,21 @@
-"""``python -m pytest_rules_rust``: subcommands over the same functions the plugin uses.
+"""``pytest-rules-rust`` (or ``python -m pytest_rules_rust``): subcommands over the plugin's functions.
 
 Each subcommand lives in its own module with ``register(subparsers)``, which adds the parser
 and sets ``handler`` (``args -> int``). Errors become exit codes in exactly one place, here:
-a ``RulesRustError`` prints one paragraph (exit 1, or 2 for usage errors), never a traceback.
+a ``RulesRustError`` prints one paragraph (exit 1, or 2 for usage errors), never a traceback;
+with ``--json`` it is printed as ``{"error": {...}}`` on stdout with the same exit code. Output
+into a pipe that closes early (``| head``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import RulesRustError
 
@@ -33,9 +38,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def program_name(argv0: str | None = None) -> str:
+    """How the user started us: ``pytest-rules-rust`` for the console script, else ``python -m ...``."""
+    name = Path(argv0 if argv0 is not None else sys.argv[0]).name
+    return "python -m pytest_rules_rust" if name in ("__main__.py", "-c", "") else name
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m pytest_rules_rust",
+        prog=prog or program_name(),
         description="pytest-rules-rust: the same functions the pytest plugin uses, from the command line.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -45,18 +56,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
     except RulesRustError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": _error_json(exc)}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
 
 
+def _error_json(exc: RulesRustError) -> dict[str, object]:
+    return {
+        "type": type(exc).__name__,
+        "message": exc.message,
+        "hint": exc.hint,
+        "paths": {name: str(path) for name, path in exc.paths.items()},
+        "exit_code": exc.exit_code,
+    }
+
+
 def entry() -> None:
-    raise SystemExit(main())
+    """The console script: exits with ``main()``'s code; a reader that closed the pipe ends it quietly."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, as a shell reports a writer killed by a closed pipe
+    raise SystemExit(code)

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..builders import BUILDERS, build
+from ..builders import BUILDERS, build, options_from_settings
 from ..builders.base import BuildRequest
 from ..cache import Cache
 from ..platforms import AMD64, Platform
-from ..settings import parse_assignments
+from ..settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
         "--out", type=Path, help="output directory (default: ./rr-build/<name>-<platform>-<libc>)"
     )
     parser.add_argument("--cache-dir", type=Path, help="cache directory (default: $PYTEST_RULES_RUST_CACHE)")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before the build is killed")
+    parser.add_argument("--timeout", default="1800", help="seconds before the build is killed (default 1800)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
@@ -59,25 +59,33 @@ def run(args: argparse.Namespace) -> int:
 
     platform = Platform.parse(args.platform)
     host = Platform.parse(args.host)
-    params = parse_assignments(args.set, "--set")
+    settings = Settings.from_mapping(
+        {
+            "cache_dir": args.cache_dir and str(args.cache_dir),
+            "set": args.set,
+            "builder": [args.builder],
+            "build_timeout": args.timeout,
+        }
+    )
     out = (args.out or _default_out(args.name, platform, args.libc, args.profile)).resolve()
     workspace_dir = out / "workspace"
     if workspace_dir.exists():
         shutil.rmtree(workspace_dir)
     out.mkdir(parents=True, exist_ok=True)
-    workspace = materialise(args.name, workspace_dir, params)
+    workspace = materialise(args.name, workspace_dir, settings.params)
     request = BuildRequest(
         workspace=workspace,
         target=platform,
         libc=args.libc,
         host=host,
         profile=args.profile,
-        timeout_s=args.timeout,
+        timeout_s=settings.build_timeout_s,
     )
-    cache = Cache(args.cache_dir) if args.cache_dir else Cache()
+    cache = Cache(settings.cache_dir)
     if host != AMD64 and not args.json:
         print(f"building on an emulated {host} host (slow)", file=sys.stderr)
-    result = build(request, out, builder=args.builder, cache=cache)
+    options = options_from_settings(settings, args.builder)
+    result = build(request, out, builder=args.builder, cache=cache, **options)
     if args.json:
         print(json.dumps(result.to_json()))
         return 0

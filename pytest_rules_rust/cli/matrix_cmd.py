@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..platforms import ALL_PLATFORMS, Platform
-from ..settings import parse_assignments
+from ..settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -37,6 +37,14 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..matrix import MatrixJob, run_matrix  # the whole pipeline: imported only for this command
 
+    settings = Settings.from_mapping(
+        {
+            "set": args.set,
+            "template_dir": [str(d) for d in args.template_dir],
+            "cache_dir": args.cache_dir and str(args.cache_dir),
+            "builder": [args.builder],
+        }
+    )
     platforms = tuple(Platform.parse(p) for p in args.platform) or ALL_PLATFORMS
     job = MatrixJob(
         out_dir=args.out.resolve(),
@@ -44,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         platforms=platforms,
         builder=args.builder,
         profile=args.profile,
-        params=dict(parse_assignments(args.set, "--set")),
-        template_dirs=tuple(args.template_dir),
-        cache_dir=args.cache_dir,
+        params=dict(settings.params),
+        template_dirs=settings.template_dirs,
+        cache_dir=settings.cache_dir,
     )
     report = run_matrix(job)
     print(report.to_text())

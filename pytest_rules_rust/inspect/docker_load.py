@@ -26,6 +26,7 @@ from ..errors import EngineError, InspectError
 from ..platforms import Platform
 
 # Same names as pytest_rules_rust.containers (helper D1's module); kept here so this module stands alone.
+DOCTOR = "`pytest-rules-rust doctor` lists what is missing"
 LABEL_SESSION = "pytest-rules-rust.session"
 LABEL_PID = "pytest-rules-rust.pid"
 SESSION_ENV = "PYTEST_RULES_RUST_SESSION"
@@ -58,7 +59,7 @@ def _run(argv: Sequence[str], what: str, timeout_s: float = 300.0) -> subprocess
 def docker_available() -> str | None:
     """None when a Docker daemon answers, else the reason (for skip messages)."""
     if not shutil.which("docker"):
-        return "the docker CLI is not installed: run scripts/provision.sh"
+        return f"the docker CLI is not installed ({DOCTOR})"
     try:
         done = subprocess.run(
             ["docker", "version", "--format", "{{.Server.Version}}"],
@@ -68,8 +69,8 @@ def docker_available() -> str | None:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return "the Docker daemon did not answer within 20 s: start dockerd (scripts/provision.sh)"
-    return None if done.returncode == 0 else "no Docker daemon answers: run scripts/provision.sh"
+        return "the Docker daemon did not answer within 20 s: start dockerd"
+    return None if done.returncode == 0 else f"no Docker daemon answers: start dockerd ({DOCTOR})"
 
 
 def daemon_args(docker: str) -> list[str]:
@@ -104,8 +105,8 @@ def load_platform(
     layout: Path, platform: Platform, ref: str, *, via: LoadVia = "docker-archive"
 ) -> LoadedImage:
     """Copy ``platform``'s image from an OCI layout into Docker as ``ref`` (no registry involved)."""
-    skopeo = _tool("skopeo", "apt-get install skopeo (scripts/provision.sh does)")
-    docker = _tool("docker", "install docker.io (scripts/provision.sh does)")
+    skopeo = _tool("skopeo", "apt-get install skopeo")
+    docker = _tool("docker", "apt-get install docker.io")
     arch_args = ["--override-os", platform.os, "--override-arch", platform.arch]
     if via == "docker-daemon":
         dest = [*arch_args, *daemon_args(docker), f"oci:{layout}", f"docker-daemon:{ref}"]

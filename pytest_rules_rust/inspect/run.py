@@ -178,7 +178,7 @@ def _require_binfmt(machine: str) -> None:
         if not entry.exists() or "enabled" not in entry.read_text():
             raise EmulationError(
                 f"cannot run {machine} binaries: binfmt_misc has no enabled qemu-{machine} entry ({entry})",
-                hint="apt-get install -y qemu-user-static (registers it), or scripts/provision.sh",
+                hint="apt-get install -y qemu-user-static (registers it in binfmt_misc)",
             ) from None
         return
     status = emulation.emulation_status(machine)
@@ -187,5 +187,5 @@ def _require_binfmt(machine: str) -> None:
         raise EmulationError(
             f"cannot run {machine} binaries through binfmt_misc qemu-{machine}: "
             f"{status.detail or 'not working'}",
-            hint=f"as root run: {status.fix or emulation.fix_commands(machine)}  (or scripts/provision.sh)",
+            hint=f"as root run: {status.fix or emulation.fix_commands(machine)}",
         )

@@ -9,8 +9,9 @@ buildifier, when on PATH, adds its lint warnings as a second opinion.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
-from ..errors import UsageError
+from ..errors import PreflightError, UsageError
 from . import buildifier
 from .checks import CODES, run_checks
 from .evaluate import evaluate_workspace
@@ -25,6 +26,7 @@ __all__ = [
     "preflight",
     "preflight_markdown",
     "preflight_workspace",
+    "require_clean",
 ]
 
 
@@ -49,6 +51,25 @@ def preflight_workspace(root: Path | str, *, use_buildifier: bool = True) -> Pre
     return make_report(findings, str(root))
 
 
+@runtime_checkable
+class _HasRoot(Protocol):
+    @property
+    def root(self) -> Path: ...
+
+
+def require_clean(report: PreflightReport) -> PreflightReport:
+    """``report`` itself when it has no error findings; else ``PreflightError`` listing them."""
+    if report.errors:
+        listing = "\n".join(f"  {finding}" for finding in report.errors)
+        raise PreflightError(
+            f"preflight found {len(report.errors)} error(s) in {report.root}:\n{listing}",
+            hint="fix the findings (each names file and line), or run "
+            f"`pytest-rules-rust preflight {report.root}` for the full report",
+            paths={"workspace": Path(report.root)},
+        )
+    return report
+
+
 def make_report(findings: list[Finding], root: str) -> PreflightReport:
     """Sort findings by file, line and code into a report."""
     order = {"error": 0, "warning": 1, "info": 2}
@@ -57,9 +78,10 @@ def make_report(findings: list[Finding], root: str) -> PreflightReport:
     )
 
 
-def preflight(path: Path | str, *, use_buildifier: bool = True) -> PreflightReport:
-    """A workspace directory or a Markdown (any text) file, whichever ``path`` is."""
-    path = Path(path)
+def preflight(target: _HasRoot | Path | str, *, use_buildifier: bool = True) -> PreflightReport:
+    """A workspace (anything with a ``.root``, such as a materialised ``Workspace``), a workspace
+    directory, or a Markdown (any text) file, whichever ``target`` is."""
+    path = Path(target.root) if isinstance(target, _HasRoot) else Path(target)
     if path.is_dir():
         return preflight_workspace(path, use_buildifier=use_buildifier)
     if path.is_file():

@@ -9,19 +9,19 @@ its musl target; linux/arm64 through qemu, marked emulated). Thresholds are the 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .bench.results import BenchResults
-from .bench.session import BenchOutcome, BenchRequest, run_bench_session
-from .cache import Cache
-from .errors import EmulationError
-from .platforms import Platform
-from .progress import terminal_progress
-from .settings import Settings
+from ..bench.results import BenchResults
+from ..bench.session import BenchOutcome, BenchRequest, run_bench_session
+from ..cache import Cache
+from ..errors import EmulationError
+from ..platforms import Platform
+from ..progress import terminal_progress
+from ..settings import Settings
+from .skips import skip_missing
 
 bench_outcome_key = pytest.StashKey[BenchOutcome]()
 CACHE_KEY = "pytest_rules_rust/bench/last"
@@ -30,17 +30,11 @@ BenchFactory = Callable[..., BenchOutcome]
 
 def request_from_settings(settings: Settings, cache_dir: Path | None) -> BenchRequest:
     """The benchmark a session's options ask for: every configured platform's musl target."""
-    targets = tuple(Platform.parse(p).triple("musl") for p in settings.platforms)
-    default_repeats = dataclasses.fields(Settings)
-    untouched = (
-        next(f.default for f in default_repeats if f.name == "bench_repeats") == settings.bench_repeats
-    )
     return BenchRequest(
-        targets=targets,
+        targets=tuple(Platform.parse(p).triple("musl") for p in settings.platforms),
         allocators=tuple(settings.bench_allocators),
         threads=tuple(settings.bench_threads),
-        # --rr-bench-quick keeps its own short repeat count unless --rr-bench-repeats was changed
-        repeats=None if settings.bench_quick and untouched else settings.bench_repeats,
+        repeats=settings.bench_repeats,  # None: the mode's own count (fewer with --rr-bench-quick)
         quick=settings.bench_quick,
         cache_dir=cache_dir,
     )
@@ -73,7 +67,7 @@ def alloc_bench_factory(
                     request, out_dir, progress=terminal_progress(pytestconfig, "bench")
                 )
         except EmulationError as exc:
-            pytest.skip(
+            skip_missing(
                 f"needs qemu-aarch64 in binfmt_misc to run arm64 benchmarks: {exc.message}; {exc.hint}"
             )
         pytestconfig.stash[bench_outcome_key] = outcome

