@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     binary.add_argument("file", metavar="FILE", type=Path, help="the ELF file to inspect")
     binary.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
     binary.set_defaults(handler=run_inspect_binary)
-    # --- inspect-image (helper C2): register its parser below this line --------------------
+    # --- inspect-image: its parser is registered below --------------------
     _register_image(sub)
 
 
@@ -55,7 +55,7 @@ def run_inspect_binary(args: argparse.Namespace) -> int:
     return 0
 
 
-# === inspect-image (helper C2 appends below; keep `_register_image(sub)` defined) ===============
+# === inspect-image =====================================================================
 
 
 def _register_image(sub: Any) -> None:

@@ -1,4 +1,4 @@
-"""Inspect build outputs: ELF binaries (helper C1) and OCI layouts/images (helper C2).
+"""Inspect build outputs: ELF binaries, OCI layouts and images, and run binaries natively or through qemu.
 
 Append-only export list: one ``from .x import name as name`` line per module (explicit re-exports).
 """

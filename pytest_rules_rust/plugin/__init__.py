@@ -17,9 +17,7 @@ pytest.register_assert_rewrite("pytest_rules_rust.inspect.assertions")
 
 from ..inspect.run import RUN_OBSERVERS  # noqa: E402
 from . import recorder  # noqa: E402
-from .options import add_options, settings_from_config  # noqa: E402
-from .params import parametrize_cells  # noqa: E402
-from .settings import settings_key  # noqa: E402
+from .options import add_options, settings_from_config, settings_key  # noqa: E402
 from .summary import MatrixSummary  # noqa: E402
 
 MARKERS = {
@@ -81,7 +79,3 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         return (yield)
     finally:
         recorder.end(item)
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    parametrize_cells(metafunc, metafunc.config.stash[settings_key])

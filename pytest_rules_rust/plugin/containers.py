@@ -16,18 +16,18 @@ import pytest
 from ..cache import Cache
 from ..containers import ContainerRunner, Engine, detect_engine, sigterm_as_interrupt, sweep_leftovers
 from ..emulation import EmulationStatus, emulation_status
-from ..errors import EngineError
+from ..errors import EngineError, UsageError
 from ..images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
 from ..platforms import Platform
 from ..progress import terminal_progress
-from ..settings import Settings
+from ..settings import Settings, shown
 from .skips import skip_missing
 
 
 class BuilderImage(Protocol):
     """The call signature of the ``builder_image`` fixture."""
 
-    def __call__(self, platform: Platform | str = "linux/amd64", builder: BuilderKind = "cargo") -> str: ...
+    def __call__(self, platform: Platform | str = "linux/amd64", builder: str = "cargo") -> str: ...
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +69,16 @@ def builder_image(
     settings = rules_rust_settings
     progress = terminal_progress(request.config)
 
-    def factory(platform: Platform | str = "linux/amd64", builder: BuilderKind = "cargo") -> str:
+    def factory(platform: Platform | str = "linux/amd64", builder: str = "cargo") -> str:
         plat = platform if isinstance(platform, Platform) else Platform.parse(platform)
+        if builder not in ("cargo", "bazel"):
+            raise UsageError(f"builder_image: unknown builder {shown(builder)}", hint="use cargo or bazel")
+        kind: BuilderKind = "cargo" if builder == "cargo" else "bazel"
         forced = settings.cargo_image if builder == "cargo" else settings.bazel_image
         if forced:
             return require_image(forced, plat, engine=docker_engine)
         if settings.image_source == "public":
-            return require_image(builder_image_ref(plat, "public", builder), plat, engine=docker_engine)
+            return require_image(builder_image_ref(plat, "public", kind), plat, engine=docker_engine)
         return ensure_builder_image(plat, rules_rust_cache, engine=docker_engine, progress=progress)
 
     return factory

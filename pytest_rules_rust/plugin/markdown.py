@@ -15,7 +15,7 @@ import pytest
 from ..errors import PreflightError
 from ..preflight.markdown import Block, check_document, find_blocks
 from ..preflight.model import Finding
-from .settings import settings_key
+from .options import settings_key
 
 
 def configured_docs(config: pytest.Config) -> tuple[Path, ...]:

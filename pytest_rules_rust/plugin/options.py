@@ -15,6 +15,9 @@ import pytest
 from ..errors import RulesRustError
 from ..settings import OPTIONS, Option, Settings
 
+#: where ``pytest_configure`` keeps this run's validated settings
+settings_key = pytest.StashKey[Settings]()
+
 
 def add_options(parser: pytest.Parser) -> None:
     """Declare every option in one ``rules_rust`` group, each with its ini twin and its default."""

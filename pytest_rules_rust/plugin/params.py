@@ -14,6 +14,7 @@ import itertools
 import pytest
 
 from ..settings import Settings
+from .options import settings_key
 
 PLATFORM_CELL = "_rr_platform_cell"
 VERSIONS_CELL = "_rr_versions_cell"
@@ -60,6 +61,10 @@ def parametrize_cells(metafunc: pytest.Metafunc, settings: Settings) -> None:
     if PLATFORM_CELL in metafunc.fixturenames and not _parametrised_by_test(metafunc, "rr_platform"):
         ids = [p.replace("/", "-") for p in settings.platforms]
         metafunc.parametrize(PLATFORM_CELL, list(settings.platforms), scope="session", ids=ids)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_cells(metafunc, metafunc.config.stash[settings_key])
 
 
 @pytest.fixture(scope="session")

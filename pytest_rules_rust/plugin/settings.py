@@ -6,8 +6,7 @@ import pytest
 
 from ..cache import Cache
 from ..settings import Settings
-
-settings_key = pytest.StashKey[Settings]()
+from .options import settings_key
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,9 @@ buildifier, when on PATH, adds its lint warnings as a second opinion.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from ..errors import PreflightError, UsageError
 from . import buildifier
@@ -51,7 +52,6 @@ def preflight_workspace(root: Path | str, *, use_buildifier: bool = True) -> Pre
     return make_report(findings, str(root))
 
 
-@runtime_checkable
 class _HasRoot(Protocol):
     @property
     def root(self) -> Path: ...
@@ -81,7 +81,8 @@ def make_report(findings: list[Finding], root: str) -> PreflightReport:
 def preflight(target: _HasRoot | Path | str, *, use_buildifier: bool = True) -> PreflightReport:
     """A workspace (anything with a ``.root``, such as a materialised ``Workspace``), a workspace
     directory, or a Markdown (any text) file, whichever ``target`` is."""
-    path = Path(target.root) if isinstance(target, _HasRoot) else Path(target)
+    # A Path has a ``root`` attribute too (its anchor): paths first.
+    path = Path(target) if isinstance(target, str | os.PathLike) else Path(target.root)
     if path.is_dir():
         return preflight_workspace(path, use_buildifier=use_buildifier)
     if path.is_file():
