@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_rules_rust.builders import build
 from pytest_rules_rust.inspect.docker_load import docker_available, loaded, run_published, wait_http
 from pytest_rules_rust.inspect.oci import inspect_image
 from pytest_rules_rust.inspect.oci_write import assemble_service_image
@@ -18,15 +17,6 @@ from pytest_rules_rust.platforms import ALL_PLATFORMS, Platform
 pytestmark = [pytest.mark.container, pytest.mark.cargo, pytest.mark.musl, pytest.mark.cross]
 WORKSPACE = "musl_jemalloc_oci"
 PORT = 3232
-
-
-def _cargo_build() -> Callable[..., Any]:
-    """The builders' ``build()`` (helper D2's contract), or a skip saying what is missing."""
-    builders = importlib.import_module("pytest_rules_rust.builders")
-    build = getattr(builders, "build", None)
-    if build is None:
-        pytest.skip("the cargo builder is not there yet: pytest_rules_rust.builders.build() is missing")
-    return build  # type: ignore[no-any-return]
 
 
 def _workspace(tmp_path: Path) -> Any:
@@ -41,7 +31,6 @@ def _workspace(tmp_path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def service_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[Platform, Path]:
-    build = _cargo_build()
     reason = docker_available()
     if reason:
         pytest.skip(f"the cargo builder needs Docker: {reason}")

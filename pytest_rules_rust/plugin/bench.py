@@ -71,8 +71,9 @@ def alloc_bench_factory(
                 f"needs qemu-aarch64 in binfmt_misc to run arm64 benchmarks: {exc.message}; {exc.hint}"
             )
         pytestconfig.stash[bench_outcome_key] = outcome
-        if pytestconfig.cache is not None:
-            pytestconfig.cache.set(CACHE_KEY, str(outcome.out_dir))
+        cache = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider
+        if cache is not None:
+            cache.set(CACHE_KEY, str(outcome.out_dir))
         return outcome
 
     return make
