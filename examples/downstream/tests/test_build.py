@@ -36,7 +36,7 @@ def test_greeter_builds_and_runs(
 
 @pytest.mark.musl
 def test_static_musl_build(rules_rust_build: RulesRustBuild, greeter: Workspace) -> None:
-    result = rules_rust_build(greeter, platform="linux/amd64", libc="musl", profile="release")
+    result = rules_rust_build(greeter, platform="linux/amd64", libc="musl")
     assert_binary(result.artifact("greeter").path, arch="x86_64", linkage="static", libc="musl")
 
 
