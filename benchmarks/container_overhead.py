@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import RunSpec, detect_engine, image_exists, run
-from pytest_rules_rust.images import builder_image_ref, busybox_recipe, ensure_image
+from pytest_rules_rust.containers.images import builder_image_ref, busybox_recipe, ensure_image
 from pytest_rules_rust.platforms import AMD64, ARM64, Platform
 
 
@@ -65,7 +65,10 @@ def main() -> int:
         if image_exists(engine, tag, platform):
             rows[f"harness run, builder {platform.arch}"] = timed(harness(tag, platform), args.repeats)
         else:
-            print(f"(skipped builder {platform.arch}: {tag} not built; python -m pytest_rules_rust.images)")
+            print(
+                f"(skipped builder {platform.arch}: {tag} not built; "
+                "python -m pytest_rules_rust.containers.images)"
+            )
     docker = shutil.which("docker")
     if docker:
         cmd = [docker, "run", "--rm", "--network", "none", bb, "true"]

@@ -36,10 +36,11 @@ _EXPORTS: dict[str, str] = {
     "ImageInfo": "inspect.oci",
     "RunResult": "inspect.run",
     "StructureSpec": "inspect.structure",
+    "Layout": "containers.oci_write",
     "BenchResults": "bench.results",
     "Platform": "platforms",
     "Settings": "settings",
-    "Registry": "registry",
+    "Registry": "containers.registry",
     "Cache": "cache",
     "ContainerRunner": "containers",
     "BenchOutcome": "bench.session",
@@ -53,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "assert_binary": "inspect.assertions",
     "assert_runs": "inspect.assertions",
     "run_binary": "inspect.run",
+    "push_index": "containers.oci_write",
     # call signatures of the factory fixtures
     "PreflightRunner": "plugin.preflight",
     "RulesRustBuild": "plugin.builds",
@@ -72,6 +74,7 @@ __all__ = [
     "ContainerRunner",
     "Finding",
     "ImageInfo",
+    "Layout",
     "OciImageAssembler",
     "Platform",
     "PreflightReport",
@@ -91,6 +94,7 @@ __all__ = [
     "inspect_image",
     "materialise",
     "preflight",
+    "push_index",
     "run_binary",
 ]
 
@@ -101,6 +105,8 @@ if TYPE_CHECKING:
     from .builders.base import Artifact, BuildRequest, BuildResult
     from .cache import Cache
     from .containers import ContainerRunner
+    from .containers.oci_write import Layout, push_index
+    from .containers.registry import Registry
     from .errors import RulesRustError
     from .inspect.assertions import assert_binary, assert_runs
     from .inspect.elf import BinaryInfo, inspect_binary
@@ -114,7 +120,6 @@ if TYPE_CHECKING:
     from .plugin.preflight import PreflightRunner
     from .preflight import preflight
     from .preflight.model import Finding, PreflightReport
-    from .registry import Registry
     from .settings import Settings
     from .workspaces import Workspace, WorkspaceFactory, materialise
 

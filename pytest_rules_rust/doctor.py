@@ -74,7 +74,7 @@ def check_engine() -> Check:
 
 
 def check_emulation(cache: Cache) -> Check:
-    from .emulation import emulation_status
+    from .containers.emulation import emulation_status
 
     st = emulation_status("aarch64", cache=cache)
     flags = "F flag" if st.fix_binary else "no F flag"
@@ -87,7 +87,7 @@ def check_emulation(cache: Cache) -> Check:
 
 def check_images() -> list[Check]:
     from .containers import detect_engine, image_exists
-    from .images import builder_image_ref
+    from .containers.images import builder_image_ref
 
     try:
         engine = detect_engine()
@@ -104,7 +104,7 @@ def check_images() -> list[Check]:
                 f"builder image {platform}",
                 present,
                 ref if present else f"{ref} not built yet (built on first use, a few minutes)",
-                "" if present else f"python -m pytest_rules_rust.images --platform {platform}",
+                "" if present else f"python -m pytest_rules_rust.containers.images --platform {platform}",
             )
         )
     return checks

@@ -128,8 +128,8 @@ def build_cell(
 
 def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MatrixJob) -> list[MatrixEntry]:
     """Assemble the scratch image index from the musl binaries and check each platform answers HTTP."""
-    from .inspect.docker_load import loaded, run_published, wait_http
-    from .inspect.oci_write import assemble_service_image
+    from .containers.load import loaded, run_published, wait_http
+    from .containers.oci_write import assemble_service_image
 
     oci = manifest_table(ws.root, "oci")
     binaries = {p: r.artifact(target=str(oci["binary"]), kind="binary").path for p, r in results.items()}

@@ -10,7 +10,7 @@ from pytest_rules_rust.bench.ctwin import build_c_twin
 from pytest_rules_rust.bench.results import BenchResults
 from pytest_rules_rust.bench.runner import BenchBinary, BenchSettings, run_benchmarks
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.emulation import emulation_status
+from pytest_rules_rust.containers.emulation import emulation_status
 from pytest_rules_rust.errors import BenchError
 
 X86_MUSL = "x86_64-unknown-linux-musl"

@@ -1,6 +1,6 @@
 """Helpers for tests/test_workspace_programs.py: run a workspace's cargo side on the host, offline.
 
-Crates come from ``pytest_rules_rust.crates.vendor_crates`` (fetched once per Cargo.lock into the
+Crates come from ``pytest_rules_rust.builders.crates.vendor_crates`` (fetched once per Cargo.lock into the
 cache). Builds go to cargo target directories under the cache, one per workspace and feature set
 (``group``), so a warm run rebuilds only the workspace's own crates.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rules_rust.builders.crates import cargo_offline_args, vendor_crates
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.crates import cargo_offline_args, vendor_crates
 
 CARGO_SKIP = "cargo is not on PATH: run scripts/provision.sh (installs rustc-web/cargo-web)"
 PROTOC_SKIP = "protoc is not on PATH: run scripts/provision.sh (apt-get install protobuf-compiler)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +13,8 @@ import pytest
 
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine, detect_engine
+from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 from pytest_rules_rust.errors import EngineError, ImageError
-from pytest_rules_rust.images import busybox_recipe, ensure_image
 from pytest_rules_rust.platforms import AMD64
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,14 +53,23 @@ def assert_clear_error(
     max_lines: int = MAX_ERROR_LINES,
 ) -> str:
     """Check that ``proc`` failed the way a user wants: exit ``code``, a short ``error:`` on stderr
-    naming every item of ``names`` (file, parameter, path …), a hint, and no traceback.
+    naming every item of ``names`` (file, parameter, path …), a hint, and no traceback. With
+    ``--json`` the error is instead one JSON object on stdout (and nothing on stderr); it is read
+    back into the same ``error:``/``hint:`` text and checked the same way.
 
-    Returns stderr so callers can check more. The failure message shows the whole output.
+    Returns the error text so callers can check more. The failure message shows the whole output.
     """
     __tracebackhide__ = True
     err = proc.stderr
     shown = f"exit {proc.returncode}\n--- stderr ---\n{err}--- stdout ---\n{proc.stdout[-2000:]}"
     problems = []
+    if proc.stdout.startswith('{"error"'):
+        error = json.loads(proc.stdout)["error"]
+        if err.strip():
+            problems.append("stderr is not empty although the error went to stdout as JSON")
+        if error["exit_code"] != proc.returncode:
+            problems.append(f"JSON exit_code {error['exit_code']} differs from the exit code")
+        err = f"error: {error['message']}\n" + (f"hint: {error['hint']}\n" if error["hint"] else "")
     if proc.returncode != code:
         problems.append(f"exit code: Expected {code}, Actual {proc.returncode}")
     if "Traceback" in err or "Traceback" in proc.stdout:
@@ -107,10 +117,17 @@ def busybox_or_skip(cache: Cache) -> str:
 
 def builder_image_or_skip(cache: Cache) -> str:
     """The amd64 builder image (built once per machine: minutes, cold), or a skip saying why not."""
-    from pytest_rules_rust.images import ensure_builder_image
+    from pytest_rules_rust.containers.images import ensure_builder_image
 
     engine = engine_or_skip()
     try:
         return ensure_builder_image(AMD64, cache, engine=engine, progress=lambda _m: None)
     except ImageError as exc:
         pytest.skip(f"cannot build the amd64 builder image: {exc.message}; {exc.hint}")
+
+
+def json_error_only(proc: subprocess.CompletedProcess[str]) -> None:
+    """With ``--json``, a failed command prints exactly one JSON error object on stdout."""
+    __tracebackhide__ = True
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1 and "error" in json.loads(lines[0]), proc.stdout[-2000:]

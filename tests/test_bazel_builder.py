@@ -155,7 +155,7 @@ def fake_bazel_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An image with /bin/sh (Debian's busybox-static) plus the stand-in Bazel and the recording."""
     try:
         from pytest_rules_rust.containers import detect_engine, labels
-        from pytest_rules_rust.images import busybox_recipe, ensure_image
+        from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 
         engine = detect_engine()
     except RulesRustError as exc:
@@ -215,7 +215,7 @@ def test_fake_bazel_failure_maps_the_exit_code(fake_bazel_image: str, tmp_path: 
 def test_image_without_bazel_is_a_skip_reason(tmp_path: Path) -> None:
     try:
         from pytest_rules_rust.containers import detect_engine
-        from pytest_rules_rust.images import busybox_recipe, ensure_image
+        from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 
         engine = detect_engine()
     except RulesRustError as exc:

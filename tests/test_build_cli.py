@@ -11,7 +11,7 @@ import pytest
 from cargo_helpers import check_elf
 
 from pytest_rules_rust.containers import Engine
-from pytest_rules_rust.emulation import emulation_status
+from pytest_rules_rust.containers.emulation import emulation_status
 from pytest_rules_rust.inspect.run import run_binary
 from pytest_rules_rust.platforms import ARM64
 

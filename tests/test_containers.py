@@ -29,7 +29,7 @@ from pytest_rules_rust.containers import (
     run,
     running,
 )
-from pytest_rules_rust.emulation import EmulationStatus
+from pytest_rules_rust.containers.emulation import EmulationStatus
 from pytest_rules_rust.errors import EngineError, UsageError
 from pytest_rules_rust.platforms import AMD64, ARM64
 
@@ -60,7 +60,7 @@ def test_no_daemon_is_an_engine_error_naming_the_fix(engine: Engine, monkeypatch
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     with pytest.raises(EngineError, match="no Docker daemon answers at unix:///nonexistent") as info:
         detect_engine(refresh=True)
-    assert "scripts/provision.sh" in info.value.hint and "dockerd --iptables=false" in info.value.hint
+    assert "pytest-rules-rust doctor" in info.value.hint and "dockerd --iptables=false" in info.value.hint
     assert detect_engine() is engine  # a failed probe does not replace the working engine
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rules_rust.inspect.docker_load import daemon_args, docker_available, load_platform, remove_image
-from pytest_rules_rust.inspect.oci_write import write_image
+from pytest_rules_rust.containers.load import daemon_args, docker_available, load_platform, remove_image
+from pytest_rules_rust.containers.oci_write import write_image
 from pytest_rules_rust.platforms import AMD64
 
 _no_docker = docker_available()

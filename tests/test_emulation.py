@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rules_rust import emulation
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.emulation import (
+from pytest_rules_rust.containers import emulation
+from pytest_rules_rust.containers.emulation import (
     _minimal_aarch64_elf,
     emulation_status,
     probe_binary,
@@ -121,7 +121,7 @@ def test_disabled_and_missing_and_unmounted_entries(tmp_path: Path, monkeypatch:
 
 def test_cli_json_reports_the_real_entry(real_status: emulation.EmulationStatus) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest_rules_rust.emulation", "--json"],
+        [sys.executable, "-m", "pytest_rules_rust.containers.emulation", "--json"],
         capture_output=True,
         text=True,
         check=False,

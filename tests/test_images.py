@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 from containers_helpers import start_python
 
-from pytest_rules_rust import images
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.containers import Engine, RunSpec, image_exists, run
-from pytest_rules_rust.errors import ImageError
-from pytest_rules_rust.images import (
+from pytest_rules_rust.containers import Engine, RunSpec, image_exists, images, run
+from pytest_rules_rust.containers.images import (
     PUBLIC_IMAGES,
     Recipe,
     _ContextStream,
@@ -27,6 +25,7 @@ from pytest_rules_rust.images import (
     host_apt_sources,
     require_image,
 )
+from pytest_rules_rust.errors import ImageError
 from pytest_rules_rust.platforms import AMD64, ARM64
 
 
@@ -140,7 +139,7 @@ _RACER = """
 import sys, time
 from pathlib import Path
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.images import busybox_recipe, ensure_image
+from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 go = Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.01)
@@ -174,7 +173,7 @@ def test_missing_image_is_an_error_never_a_pull(
     missing = f"pytest-rules-rust/does-not-exist:{uuid.uuid4().hex[:8]}"
     with pytest.raises(ImageError, match="never pulls") as info:
         run(RunSpec(missing, ("true",), AMD64), tmp_path / "x.log", engine=engine)
-    assert missing in info.value.message and "pytest_rules_rust.images" in info.value.hint
+    assert missing in info.value.message and "pytest_rules_rust.containers.images" in info.value.hint
     with pytest.raises(ImageError, match="never pulls"):
         require_image(PUBLIC_IMAGES["bazel"] + "-not-here", ARM64, engine=engine)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image
+from pytest_rules_rust.containers.oci_write import Layout, assemble_service_image
 from pytest_rules_rust.platforms import Platform
 
 PLATFORM_KEYS = {
@@ -75,13 +75,16 @@ def test_tampered_blob_is_one_line_without_traceback(index: Layout) -> None:
     manifest = nested["manifests"][0]["digest"]
     blob = index.path / "blobs" / "sha256" / manifest[7:]
     blob.write_bytes(blob.read_bytes().replace(b"schemaVersion", b"schemaversion"))
-    done = _cli(str(index.path), "--json")
+    done = _cli(str(index.path))
     assert done.returncode == 1
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: ") and f"digest mismatch for blob {manifest}" in lines[0]
     assert "Traceback" not in done.stderr
+    as_json = _cli(str(index.path), "--json")
+    assert (as_json.returncode, as_json.stderr) == (1, "")
+    assert f"digest mismatch for blob {manifest}" in json.loads(as_json.stdout)["error"]["message"]
 
 
 def test_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rules_rust.inspect.docker_load import (
+from pytest_rules_rust.containers.load import (
     docker_available,
     loaded,
     remove_image,
@@ -17,8 +17,8 @@ from pytest_rules_rust.inspect.docker_load import (
     run_published,
     wait_http,
 )
+from pytest_rules_rust.containers.oci_write import Layout, assemble_service_image
 from pytest_rules_rust.inspect.oci import inspect_image
-from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image
 from pytest_rules_rust.platforms import ALL_PLATFORMS, AMD64, ARM64, Platform
 
 _no_docker = docker_available()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rules_rust.containers.oci_write import Layout, assemble_service_image, write_image
 from pytest_rules_rust.errors import InspectError
 from pytest_rules_rust.inspect.oci import inspect_image, short_tag_from_file
-from pytest_rules_rust.inspect.oci_write import Layout, assemble_service_image, write_image
 from pytest_rules_rust.platforms import AMD64, ARM64, Platform
 
 needs_skopeo = pytest.mark.skipif(

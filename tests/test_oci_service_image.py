@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from pytest_rules_rust.builders import build
-from pytest_rules_rust.inspect.docker_load import docker_available, loaded, run_published, wait_http
+from pytest_rules_rust.containers.load import docker_available, loaded, run_published, wait_http
+from pytest_rules_rust.containers.oci_write import assemble_service_image
 from pytest_rules_rust.inspect.oci import inspect_image
-from pytest_rules_rust.inspect.oci_write import assemble_service_image
 from pytest_rules_rust.platforms import ALL_PLATFORMS, Platform
 
 pytestmark = [pytest.mark.container, pytest.mark.cargo, pytest.mark.musl, pytest.mark.cross]

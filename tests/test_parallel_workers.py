@@ -115,7 +115,7 @@ def test_image_built_once(pytester: pytest.Pytester, tmp_path: Path) -> None:
     body = f"""
 import os, pytest
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.images import busybox_recipe, ensure_image
+from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 
 @pytest.mark.parametrize("n", range({WORKERS}))
 def test_image(n):
@@ -127,7 +127,7 @@ def test_image(n):
     tag = ensure_image(busybox_recipe({name!r}), Cache(Path({str(cache)!r})), progress=progress)
     record("image", worker=me, tag=tag)
 """
-    from pytest_rules_rust.images import busybox_recipe
+    from pytest_rules_rust.containers.images import busybox_recipe
 
     tag = busybox_recipe(name).tag
     try:
@@ -158,7 +158,7 @@ def test_crates_vendored_once(pytester: pytest.Pytester, tmp_path: Path) -> None
     body = f"""
 import hashlib, os, pytest
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.crates import vendor_crates
+from pytest_rules_rust.builders.crates import vendor_crates
 from pytest_rules_rust.workspaces import materialise
 
 @pytest.mark.parametrize("n", range({WORKERS}))

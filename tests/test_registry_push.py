@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rules_rust.containers.oci_write import push_index, short_tag
+from pytest_rules_rust.containers.registry import Registry
 from pytest_rules_rust.inspect.oci import inspect_image
-from pytest_rules_rust.inspect.oci_write import push_index, short_tag
-from pytest_rules_rust.registry import Registry
 
 pytestmark = [
     pytest.mark.container,

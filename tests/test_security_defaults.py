@@ -270,7 +270,7 @@ def test_cargo_container_script_passes_arguments_verbatim(tmp_path: Path) -> Non
 def test_image_recipe_hooks_use_only_fixed_package_names() -> None:
     """mmdebstrap's customize hooks are shell text: they are built from the recipe's constant package
     list (never from user parameters), and every name in it is a plain Debian package token."""
-    from pytest_rules_rust.images import builder_recipe
+    from pytest_rules_rust.containers.images import builder_recipe
     from pytest_rules_rust.platforms import ARM64
 
     for platform in (AMD64, ARM64):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_rules_rust.containers.load import docker_available
+from pytest_rules_rust.containers.oci_write import Layout, write_image, write_index
 from pytest_rules_rust.errors import UsageError
-from pytest_rules_rust.inspect.docker_load import docker_available
 from pytest_rules_rust.inspect.oci import inspect_image
-from pytest_rules_rust.inspect.oci_write import Layout, write_image, write_index
 from pytest_rules_rust.inspect.structure import CommandsUnsupported, LayoutSource, StructureSpec
 from pytest_rules_rust.platforms import ALL_PLATFORMS, Platform
 

@@ -20,8 +20,8 @@ import pytest
 import starlark
 from workspace_helpers import template_params
 
+from pytest_rules_rust.builders.crates import cargo_offline_args, lockfile_key, vendor_crates
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.crates import cargo_offline_args, lockfile_key, vendor_crates
 from pytest_rules_rust.errors import BuildError, WorkspaceError
 from pytest_rules_rust.workspaces import Template, find_template, materialise
 

@@ -150,7 +150,7 @@ def _build_in_container(
     target: str, sources: Path, out: Path, log: Path, cache: Cache, progress: Progress
 ) -> None:
     from ..containers import Mount, RunSpec, run
-    from ..images import ensure_builder_image
+    from ..containers.images import ensure_builder_image
 
     image = ensure_builder_image(AMD64, cache, progress=progress)
     spec = RunSpec(

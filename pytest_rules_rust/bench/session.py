@@ -85,7 +85,7 @@ def check_runnable(target: str) -> None:
     platform = Platform.parse(target)
     triple_libc(target)
     if platform.is_foreign():
-        from ..emulation import require_emulation
+        from ..containers.emulation import require_emulation
 
         require_emulation(platform.cpu)
 

@@ -252,14 +252,14 @@ class BazelBuilder:
         self.online = online
 
     def _image(self, request: BuildRequest) -> str:
-        from ..images import builder_image_ref
+        from ..containers.images import builder_image_ref
 
         return self.image or builder_image_ref(request.host, "public", "bazel")
 
     def find_tool(self, image: str, host: Platform, log: Path) -> str:
         """``bazelisk`` or ``bazel`` inside the image; BazelUnavailable (a skip reason) when neither."""
         from ..containers import RunSpec, run
-        from ..images import require_image
+        from ..containers.images import require_image
 
         try:
             require_image(image, host)

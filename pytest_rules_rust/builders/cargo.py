@@ -7,7 +7,7 @@
   ``RUSTC_BOOTSTRAP=1 -Zbuild-std=std,panic_abort`` from rust-web-src, LLVM's libunwind
   (libunwind-14-dev plus a ``__fprintf_chk`` shim) and ``-C link-self-contained=no
   -C relocation-model=static``; see :mod:`.cargo_script` for the in-container preparation.
-* **Crates** come from :func:`pytest_rules_rust.crates.vendor_crates` (the one step with network,
+* **Crates** come from :func:`pytest_rules_rust.builders.crates.vendor_crates` (the one step with network,
   on the host) and are mounted read-only; the container has no network.
 * **Caches.** ``CARGO_TARGET_DIR`` lives in ``<cache>/builds/cargo/<key>`` where the key is the
   triple, profile, host and flags, shared by all workspaces, so the expensive build-std output
@@ -171,7 +171,7 @@ def musl_env(triple: str, host: Platform, target: Platform) -> dict[str, str]:
 
 def source_args(directory: str) -> list[str]:
     """``--config`` arguments replacing crates.io with ``directory`` (a container path), offline."""
-    from ..crates import cargo_offline_args
+    from .crates import cargo_offline_args
 
     return cargo_offline_args(Path(directory), directory)
 
@@ -269,7 +269,7 @@ class CargoBuilder:
     def image_for(self, platform: Platform) -> str:
         """The builder image for ``platform``: from ``images`` when given (the plugin's
         ``builder_image`` fixture), else forced, public (must be present), or the local recipe."""
-        from ..images import builder_image_ref, ensure_builder_image, require_image
+        from ..containers.images import builder_image_ref, ensure_builder_image, require_image
 
         if self.images is not None:
             return self.images(platform)
@@ -280,7 +280,7 @@ class CargoBuilder:
         return ensure_builder_image(platform, self.cache, progress=self.progress)
 
     def paths(self, request: BuildRequest, plan: CargoPlan, out_dir: Path) -> CargoPaths:
-        from ..crates import vendor_crates
+        from .crates import vendor_crates
 
         root = request.workspace.root
         return CargoPaths(
@@ -304,7 +304,7 @@ class CargoBuilder:
         manifest = read_manifest(root)
         plan = plan_build(request, _binaries_for(request, manifest), manifest.features)
         if request.emulated_host:
-            from ..emulation import require_emulation
+            from ..containers.emulation import require_emulation
 
             require_emulation("aarch64")
         out_dir = out_dir.resolve()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import RulesRustError
+from ..errors import RulesRustError, UsageError
 
 # Module names under pytest_rules_rust.cli, in the order `--help` lists them.
 SUBCOMMAND_MODULES = (
@@ -32,9 +32,15 @@ SUBCOMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
+    json_errors = False  # set by main() when the command line asks for --json
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        if _Parser.json_errors:
+            error = UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+            print(json.dumps({"error": _error_json(error)}))
+        else:
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -58,6 +64,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     parser = build_parser(prog)
+    _Parser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -172,7 +172,7 @@ def binfmt_works(machine: str) -> bool:
 
 def _require_binfmt(machine: str) -> None:
     try:
-        from .. import emulation
+        from ..containers import emulation
     except ImportError:  # the containers helper's module is optional for plain binary runs
         entry = BINFMT / f"qemu-{machine}"
         if not entry.exists() or "enabled" not in entry.read_text():

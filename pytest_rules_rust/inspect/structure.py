@@ -22,9 +22,9 @@ from typing import Any, ClassVar, Protocol
 
 import yaml
 
+from ..containers.load import CommandOutput, LoadedImage, docker_available, loaded, run_command
 from ..errors import InspectError, UsageError
 from ..platforms import Platform
-from .docker_load import CommandOutput, LoadedImage, docker_available, loaded, run_command
 from .oci import FileEntry, ImageInfo, PlatformImage, inspect_image
 
 # ---------------------------------------------------------------- sources

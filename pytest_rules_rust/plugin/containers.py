@@ -1,7 +1,7 @@
 """Fixtures for the container layer: the engine, builder images, a runner and qemu emulation.
 
-Thin wrappers over :mod:`pytest_rules_rust.containers`, :mod:`~pytest_rules_rust.images` and
-:mod:`~pytest_rules_rust.emulation`; everything they do also works without pytest.
+Thin wrappers over :mod:`pytest_rules_rust.containers`, :mod:`~pytest_rules_rust.containers.images` and
+:mod:`~pytest_rules_rust.containers.emulation`; everything they do also works without pytest.
 Settings used (``rules_rust_settings``): ``--rr-image-source`` (local|public), ``--rr-cargo-image``,
 ``--rr-bazel-image``; the cache is ``rules_rust_cache`` (``--rr-cache-dir``).
 """
@@ -15,9 +15,9 @@ import pytest
 
 from ..cache import Cache
 from ..containers import ContainerRunner, Engine, detect_engine, sigterm_as_interrupt, sweep_leftovers
-from ..emulation import EmulationStatus, emulation_status
+from ..containers.emulation import EmulationStatus, emulation_status
+from ..containers.images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
 from ..errors import EngineError, UsageError
-from ..images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
 from ..platforms import Platform
 from ..progress import terminal_progress
 from ..settings import Settings, shown

@@ -10,10 +10,10 @@ import pytest
 
 from ..cache import Cache
 from ..containers import Engine
-from ..inspect.oci_write import Layout, assemble_service_image
+from ..containers.oci_write import Layout, assemble_service_image
+from ..containers.registry import Registry, ensure_registry_image, missing_registry_extra, running_registry
 from ..platforms import Platform
 from ..progress import terminal_progress
-from ..registry import Registry, ensure_registry_image, missing_registry_extra, running_registry
 from .skips import skip_missing
 
 

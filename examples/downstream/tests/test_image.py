@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from pytest_rules_rust import OciImageAssembler, Platform, Registry, RulesRustBuild, inspect_image
-from pytest_rules_rust.inspect import push_index
+from pytest_rules_rust import OciImageAssembler, Platform, Registry, RulesRustBuild, inspect_image, push_index
 
 
 def test_index_is_pushed_and_served(

@@ -5,6 +5,11 @@ The engine is a value detected once per process (:func:`detect_engine`); a comma
 Every container, network and volume the harness creates carries :data:`LABEL_SESSION` and
 :data:`LABEL_PID`, is removed on success, failure, timeout, ``KeyboardInterrupt`` and SIGTERM,
 and whatever a killed process left is removed by :func:`sweep_leftovers` at the next start.
+
+Everything that talks to Docker lives in this package: this module (the engine facade),
+``images`` (builder image recipes, local builds, public references), ``emulation`` (qemu in
+binfmt_misc), ``load`` (an OCI layout into the engine, and running it), ``oci_write`` (writing
+and pushing OCI layouts) and ``registry`` (the session registry).
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from .errors import EngineError, ImageError, UsageError
-from .platforms import Platform
+from ..errors import EngineError, ImageError, UsageError
+from ..platforms import Platform
 
 LABEL_SESSION = "pytest-rules-rust.session"
 LABEL_PID = "pytest-rules-rust.pid"
@@ -203,7 +208,7 @@ def _require_image(engine: Engine, spec: RunSpec) -> None:
     except docker.errors.ImageNotFound:
         raise ImageError(
             f"image {spec.image} is not present on the Docker engine (offline mode never pulls)",
-            hint="build the local builder images: `python -m pytest_rules_rust.images` (or load the image)",
+            hint="build it: `python -m pytest_rules_rust.containers.images` (or load the image)",
         ) from None
     arch = attrs.get("Architecture")
     if arch != spec.platform.arch:

@@ -6,7 +6,7 @@ kernel open the interpreter at registration time. :func:`emulation_status` reads
 runs a tiny static aarch64 program to prove it works; :func:`require_emulation` raises
 :class:`EmulationError` with the exact commands; :func:`register_emulation` applies them.
 
-``python -m pytest_rules_rust.emulation [--register] [--json]``
+``python -m pytest_rules_rust.containers.emulation [--register] [--json]``
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .cache import Cache
-from .errors import EmulationError
+from ..cache import Cache
+from ..errors import EmulationError
 
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 BINFMT_D = Path("/usr/lib/binfmt.d")
@@ -199,7 +199,9 @@ def _minimal_aarch64_elf(message: bytes) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pytest_rules_rust.emulation", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_rules_rust.containers.emulation", description=__doc__
+    )
     parser.add_argument("--arch", default="aarch64")
     parser.add_argument("--register", action="store_true", help="register qemu-ARCH with the F flag (root)")
     parser.add_argument("--json", action="store_true")

@@ -7,7 +7,7 @@ The root filesystem is made by mmdebstrap (arm64 through qemu-user via binfmt), 
 image with ``FROM scratch`` + ``ADD rootfs.tar /`` and a platform-specific ``docker build`` (not
 ``docker import``: dockerd 20.10 labels an imported arm64 image amd64), and deleted afterwards.
 
-``python -m pytest_rules_rust.images [--platform linux/amd64 ...]`` builds the builder images.
+``python -m pytest_rules_rust.containers.images [--platform linux/amd64 ...]`` builds the builder images.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .cache import Cache
-from .containers import Engine, detect_engine, image_exists
-from .errors import ImageError
-from .platforms import ALL_PLATFORMS, AMD64, ARM64, Platform
-from .progress import Progress
+from ..cache import Cache
+from ..errors import ImageError
+from ..platforms import ALL_PLATFORMS, AMD64, ARM64, Platform
+from ..progress import Progress
+from . import Engine, detect_engine, image_exists
 
 #: Bump when the build procedure changes in a way the package lists do not show.
 SCRIPT_VERSION = "3"
@@ -329,7 +329,7 @@ def _mmdebstrap_rootfs(recipe: Recipe, rootfs: Path, log: Path, progress: Progre
     if proc.returncode != 0:
         raise ImageError(
             f"mmdebstrap failed (exit {proc.returncode}) for {recipe.tag}",
-            hint="see the log; for arm64 check `python -m pytest_rules_rust.emulation` (qemu-aarch64 binfmt)",
+            hint="see the log; for arm64 check qemu-aarch64 in binfmt_misc (`pytest-rules-rust doctor`)",
             paths={"log": log},
         )
 
@@ -461,7 +461,9 @@ def _docker_build(recipe: Recipe, rootfs: Path, engine: Engine, log: Path) -> No
 
 def main(argv: list[str] | None = None) -> int:
     """Build the local builder images ahead of a run (the fixtures build them on first use anyway)."""
-    parser = argparse.ArgumentParser(prog="python -m pytest_rules_rust.images", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_rules_rust.containers.images", description=main.__doc__
+    )
     parser.add_argument("--platform", action="append", help="linux/amd64 and/or linux/arm64 (default: both)")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--print-tags", action="store_true", help="print the tags only, build nothing")

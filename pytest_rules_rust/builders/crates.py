@@ -15,9 +15,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .cache import Cache
-from .errors import BuildError, WorkspaceError
-from .workspace_params import toml_literal
+from ..cache import Cache
+from ..errors import BuildError, WorkspaceError
+from ..workspace_params import toml_literal
 
 VENDOR_SOURCE = "rr-vendored"
 _TIMEOUT_S = 900.0

@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import UsageError
+from ..inspect.oci import MT_OCI_INDEX, MT_OCI_MANIFEST, short_tag_of
 from ..platforms import Platform
-from .oci import MT_OCI_INDEX, MT_OCI_MANIFEST, short_tag_of
 
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
@@ -246,7 +246,7 @@ def short_tag(layout: Layout | Path) -> str:
     """The document's short tag: first 7 hex of the digest in ``<name>.json.sha256``."""
     if isinstance(layout, Layout):
         return short_tag_of(layout.digest_file.read_text())
-    from .oci import inspect_image
+    from ..inspect.oci import inspect_image
 
     return inspect_image(layout).short_tag
 

@@ -21,12 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import Cache
-from .errors import EngineError
-from .inspect.docker_load import LABEL_PID, LABEL_SESSION, load_platform, session_labels
-from .inspect.oci_write import write_image
-from .platforms import AMD64
-from .progress import Progress
+from ..cache import Cache
+from ..errors import EngineError
+from ..platforms import AMD64
+from ..progress import Progress
+from .load import LABEL_PID, LABEL_SESSION, load_platform, session_labels
+from .oci_write import write_image
 
 DATA = Path(__file__).parent / "data" / "registry"
 COMPOSE_FILE = DATA / "docker-compose.yml"
