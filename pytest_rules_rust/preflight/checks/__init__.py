@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..model import Finding, Model
+from .api_usage import check_api_usage
 from .base import Ctx
 from .crates import check_crates
 from .duplicates import check_bazel_deps, check_load_order, check_package_calls, check_rebinding
@@ -39,6 +40,14 @@ CODES = {
     "RR602": "glob() that matches nothing",
     "RR700": "buildifier not on PATH (second opinion skipped)",
     "RR701": "buildifier could not parse the file",
+    "RR800": "no API model for the pinned module version (its API is not checked)",
+    "RR801": "load()/use_extension() of a .bzl file the pinned module version does not have",
+    "RR802": "loaded symbol the pinned module version's .bzl file does not export",
+    "RR803": "module extension or tag class the pinned module version does not have",
+    "RR804": "extension tag attribute unknown, missing or of the wrong type in the pinned version",
+    "RR805": "rule or macro attribute unknown or missing in the pinned version",
+    "RR806": "label to a package, target or toolchain type the pinned module version does not have",
+    "RR807": "label to an output that the pinned version's rule or macro does not declare",
 }
 
 Check = Callable[[Ctx], Iterator[Finding]]
@@ -57,6 +66,7 @@ CHECKS: tuple[Check, ...] = (
     check_load_order,
     check_ports,
     check_globs,
+    check_api_usage,
 )
 
 
