@@ -24,6 +24,7 @@ from typing import Any
 import starlark
 
 from .errors import WorkspaceError
+from .version_ranges import VersionRange
 from .workspace_params import (
     CATALOGUE,
     Value,
@@ -39,7 +40,7 @@ MANIFEST = "rules_rust_template.toml"
 TEMPLATES_ENV = "PYTEST_RULES_RUST_TEMPLATES"
 _PACKAGE = Path(__file__).resolve().parent
 _ANCHOR = re.compile(r"#\s*rr:param\s+(\w+)\s*$")
-_BLOCK = re.compile(r"^\s*#\s*rr:(begin|end)\s+(\w+)\s*$")
+_BLOCK = re.compile(r"^\s*#\s*rr:(begin|end)\s+(\w+)(\s*(?:>=|<=|==|!=|>|<)\s*[\d.]+)?\s*$")
 _LITERAL = re.compile(r"""^(\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\]|True|False|true|false|-?\d+)(\s*[,)]*\s*)$""")
 _LIST_OPEN = re.compile(r"=\s*\[\s*$")
 _LIST_ITEM = re.compile(r"""^\s*"(?:[^"\\]|\\.)*",?\s*$""")
@@ -69,6 +70,7 @@ class Template:
     defaults: Mapping[str, Value]  # the effective default of every accepted parameter
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # narrower than the catalogue's
+    supports: Mapping[str, VersionRange] = field(default_factory=dict)  # e.g. rules_rust_version range
     files: Mapping[str, str] = field(default_factory=dict)
     cargo_binaries: tuple[str, ...] = ()
     cargo_libcs: tuple[str, ...] = ("gnu",)
@@ -144,6 +146,17 @@ def load_template(root: Path) -> Template:
     files = {str(k): str(v) for k, v in _table(data, "files", manifest).items()}
     for name in files.values():
         lookup(name, params, where=where)
+    supports: dict[str, VersionRange] = {}
+    for name, text in _table(data, "supports", manifest).items():
+        lookup(name, params, where=where)
+        try:
+            supports[name] = VersionRange.parse(str(text))
+        except ValueError as exc:
+            raise WorkspaceError(f"{manifest}: [supports] {name}: {exc}") from exc
+        if isinstance(defaults[name], str) and not supports[name].contains(str(defaults[name])):
+            raise WorkspaceError(
+                f"{manifest}: the default {name} {defaults[name]} is outside [supports] {text}"
+            )
     cargo = _table(data, "cargo", manifest)
     bazel = _table(data, "bazel", manifest)
     return Template(
@@ -154,6 +167,7 @@ def load_template(root: Path) -> Template:
         defaults=defaults,
         labels=labels,
         choices=choices,
+        supports=supports,
         files=files,
         cargo_binaries=_strings(cargo.get("binaries", []), "[cargo] binaries", manifest),
         cargo_libcs=_strings(cargo.get("libcs", ["gnu"]), "[cargo] libcs", manifest),
@@ -224,6 +238,13 @@ def resolve_params(
                 f"supports only {', '.join(allowed)}",
                 hint=f"see {template.root / 'README.md'} for why",
             )
+    for name, supported in template.supports.items():
+        value = values[name]
+        if isinstance(value, str) and not supported.contains(value):
+            raise WorkspaceError(
+                f"workspace {template.name!r} supports {name} {supported}, not {value}",
+                hint=f"pick a version in that range; {template.root / 'README.md'} says why",
+            )
     check_combination(values)
     return values
 
@@ -268,25 +289,37 @@ def _blocks(lines: list[str], values: Mapping[str, Value], rel: str) -> list[str
         if not marker:
             (body if open_block else out).append(line)
             continue
-        kind, name = marker.groups()
+        kind, param, condition = marker.groups()
+        name = param + ("".join(condition.split()) if condition else "")
         if kind == "begin":
             if open_block:
                 raise WorkspaceError(f"{rel}:{number}: rr:begin {name} inside rr:begin {open_block[0]}")
-            if not isinstance(values.get(name), bool):
-                raise WorkspaceError(
-                    f"{rel}:{number}: rr:begin {name} names no boolean parameter of this template"
-                )
+            enabled = _block_enabled(values, param, condition, f"{rel}:{number}")
             open_block, body = (name, number), []
             out.append(line)
         elif open_block is None or open_block[0] != name:
             raise WorkspaceError(f"{rel}:{number}: rr:end {name} without a matching rr:begin {name}")
         else:
-            out.extend(_toggle(body, bool(values[name])))
+            out.extend(_toggle(body, enabled))
             out.append(line)
             open_block = None
     if open_block:
         raise WorkspaceError(f"{rel}:{open_block[1]}: rr:begin {open_block[0]} is never closed")
     return out
+
+
+def _block_enabled(values: Mapping[str, Value], param: str, condition: str | None, where: str) -> bool:
+    """Whether a block is on: a boolean parameter, or a version parameter against ``>=0.55.0``."""
+    value = values.get(param)
+    if condition is None:
+        if not isinstance(value, bool):
+            raise WorkspaceError(f"{where}: rr:begin {param} names no boolean parameter of this template")
+        return value
+    if not isinstance(value, str):
+        raise WorkspaceError(
+            f"{where}: rr:begin {param}{condition} names no version parameter of this template"
+        )
+    return VersionRange.parse(condition).contains(value)
 
 
 def _render_value(template: Template, name: str, value: Value) -> Value:

@@ -21,7 +21,7 @@ build_sha256_tag = rule(
         "input": attr.label(
             allow_single_file = True,
             mandatory = True,
-            doc = "The digest file of the image index: `<index>.json.sha256`, made by oci_image_index's `<index>.digest` target.",
+            doc = "The digest file of the image index: `image_index.json.sha256`, made by the `image_index.digest` jq target in BUILD.bazel.",
         ),
         "output": attr.output(
             mandatory = True,

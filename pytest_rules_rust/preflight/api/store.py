@@ -127,7 +127,9 @@ def _archive_identity(path: Path) -> tuple[str, str, str]:
     """(module, version, prefix) of a module source archive, or empties when it is not one."""
     try:
         with tarfile.open(path) as tar:
-            for member in tar:
+            for index, member in enumerate(tar):
+                if index > 200:
+                    break  # a module archive has MODULE.bazel near the top
                 parts = member.name.split("/")
                 if member.isfile() and parts[-1] == "MODULE.bazel" and len(parts) <= 2:
                     handle = tar.extractfile(member)

@@ -105,6 +105,8 @@ class ApiCtx:
         if p is None:
             return None
         if p.model is None:
+            # A module preflight models, used at a version it has no model of: say so. Modules it
+            # never models (rules_pkg, ...) are listed by `doctor`, not noted in every report.
             if modelled(p.pin.module) or p.pin.override == "local_path_override":
                 self.noted.add(repo)
             return None
@@ -535,8 +537,8 @@ def _labels(api: ApiCtx) -> Iterator[Finding]:
         seen.add((text, loc.file, loc.line))
         p, model = got
         pkg_name = lab.package.removesuffix("/...").removesuffix("...")
-        if _unmodelled(model, pkg_name):
-            continue
+        if _unmodelled(model, pkg_name) or (p.pin.module == "platforms" and pkg_name in ("cpu", "os")):
+            continue  # @platforms//cpu and //os values are RR201's
         line = ctx.line_of(loc, text)
         if lab.package.endswith("..."):
             if pkg_name and not any(k == pkg_name or k.startswith(pkg_name + "/") for k in model.packages):
