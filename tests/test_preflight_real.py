@@ -40,13 +40,22 @@ NON_DEFAULT = {
 }
 
 
+def _non_default(template: object, accepted: set[str]) -> dict[str, object]:
+    """NON_DEFAULT's values for the parameters the template takes, versions within its range."""
+    params = {k: v for k, v in NON_DEFAULT.items() if k in accepted}
+    supported = getattr(template, "supports", {}).get("rules_rust_version")
+    if supported and "rules_rust_version" in params and not supported.contains(str(params["rules_rust_version"])):
+        params["rules_rust_version"] = "0.73.0"
+    return params
+
+
 @pytest.mark.parametrize("name", _templates())
 def test_fixture_workspace_materialised_has_no_errors(name: str, tmp_path: Path) -> None:
     template = workspaces.load_template(FIXTURES / name)
     accepted = set(template.parameters)
     for label, params in (
         ("default", {}),
-        ("non-default", {k: v for k, v in NON_DEFAULT.items() if k in accepted}),
+        ("non-default", _non_default(template, accepted)),
     ):
         ws = workspaces.materialise(FIXTURES / name, tmp_path / label, params)
         report = preflight_workspace(ws.root)

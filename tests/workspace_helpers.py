@@ -29,6 +29,8 @@ OVERRIDES: dict[str, object] = {
     "sysroot": True,
 }
 assert set(OVERRIDES) == set(CATALOGUE)
+# rules_rust versions with a shipped API model, for templates whose range excludes OVERRIDES'.
+KNOWN_VERSIONS = ("0.73.0", "0.63.0", "0.55.0", "0.54.1", "0.46.0")
 
 BUILDIFIER_SKIP = "buildifier is not on PATH: run scripts/provision.sh (npm install -g @bazel/buildifier)"
 
@@ -49,6 +51,9 @@ def overrides_for(template: Template) -> dict[str, object]:
         value = OVERRIDES[name]
         if value == template.defaults[name]:
             value = CATALOGUE[name].default
+        supported = template.supports.get(name)
+        if supported and isinstance(value, str) and not supported.contains(value):
+            value = next(v for v in KNOWN_VERSIONS if supported.contains(v) and v != template.defaults[name])
         allowed = template.choices.get(name)
         if allowed:
             items = value if isinstance(value, list) else [value]
