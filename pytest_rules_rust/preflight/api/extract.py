@@ -465,7 +465,9 @@ def assemble(
                 exports[name] = what
             else:
                 exports[name] = "value"
-        bzl[key] = BzlFile(exports, ex.complete.get(path, False))
+        tree = ex.trees.get(path)
+        notice = syntax.deprecation(tree) if tree is not None else ""
+        bzl[key] = BzlFile(exports, ex.complete.get(path, False), notice)
         symbols[key] = refs
     pkgs: dict[str, Package] = {}
     for pkg, build in sorted(ex.packages.items()):

@@ -80,6 +80,7 @@ class BzlFile:
 
     exports: Mapping[str, str]
     complete: bool = True
+    deprecated: str = ""  # the file's own deprecation notice (docstring or top-level print), if any
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class ApiModel:
             "unmodelled": list(self.unmodelled),
             "bzl": {
                 k: {"exports": dict(sorted(f.exports.items())), "complete": f.complete}
+                | ({"deprecated": f.deprecated} if f.deprecated else {})
                 for k, f in sorted(self.bzl.items())
             },
             "symbols": {k: dict(sorted(v.items())) for k, v in sorted(self.symbols.items()) if v},
@@ -192,7 +194,8 @@ class ApiModel:
             source=str(data.get("source", "")),
             unmodelled=tuple(data.get("unmodelled", ())),
             bzl={
-                k: BzlFile(dict(v["exports"]), bool(v.get("complete", True))) for k, v in data["bzl"].items()
+                k: BzlFile(dict(v["exports"]), bool(v.get("complete", True)), str(v.get("deprecated", "")))
+                for k, v in data["bzl"].items()
             },
             symbols={k: dict(v) for k, v in data.get("symbols", {}).items()},
             rules={

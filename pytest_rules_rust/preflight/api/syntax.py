@@ -58,6 +58,29 @@ def bindings(tree: ast.Module) -> list[Binding]:
     return out
 
 
+def deprecation(tree: ast.Module) -> str:
+    """The file's deprecation notice: a docstring that starts with "Deprecated", or the text of a
+    top-level ``print()`` that says "deprecated" ('' when neither)."""
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr):
+        doc = _str(body[0].value)
+        if doc and doc.strip().lower().startswith("deprecated"):
+            return " ".join(doc.split())[:200]
+    for node in body:
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "print"
+        ):
+            text = " ".join(
+                s for s in (_str(c) for c in ast.walk(node.value) if isinstance(c, ast.Constant)) if s
+            )
+            if "deprecated" in text.lower():
+                return " ".join(text.split())[:200]
+    return ""
+
+
 def functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
     """Top-level function definitions by name."""
     return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}

@@ -48,6 +48,7 @@ CODES = {
     "RR805": "rule or macro attribute unknown or missing in the pinned version",
     "RR806": "label to a package, target or toolchain type the pinned module version does not have",
     "RR807": "label to an output that the pinned version's rule or macro does not declare",
+    "RR808": "load()/use_extension() of a .bzl file the pinned module version deprecates",
 }
 
 Check = Callable[[Ctx], Iterator[Finding]]

@@ -243,6 +243,8 @@ def _loads(api: ApiCtx) -> Iterator[Finding]:
                 "load the file the pinned version has (see the message), or pin a version that has it",
             )
             continue
+        if model.bzl[bzl].deprecated:
+            yield _deprecated(ctx, p, model, label, bzl, file, line)
         exports = model.bzl[bzl].exports
         for _local, remote in syms:
             if remote in exports:
@@ -264,6 +266,18 @@ def _loads(api: ApiCtx) -> Iterator[Finding]:
                 msg + (f"; {extra}" if extra else ""),
                 f"it exports: {', '.join(sorted(n for n, k in exports.items() if k != 'value')[:12])}",
             )
+
+
+def _deprecated(ctx: Ctx, p: Pinned, model: ApiModel, label: str, bzl: str, file: str, line: int) -> Finding:
+    notice = model.bzl[bzl].deprecated
+    return Finding(
+        file,
+        line,
+        "RR808",
+        "warning",
+        f"{label} is deprecated in {p.where}: {notice}",
+        "load from the file the notice names",
+    )
 
 
 def _exports(bzl: str, name: str) -> Callable[[ApiModel], bool]:
@@ -298,6 +312,8 @@ def _extensions(api: ApiCtx) -> Iterator[Finding]:
                     "use the extension file the pinned version has",
                 )
             continue
+        if model.bzl[bzl].deprecated:
+            yield _deprecated(ctx, p, model, ext.bzl, bzl, ext.loc.file, line)
         kind, found = model.export(bzl, ext.name)
         if kind != "extension" or not isinstance(found, Extension):
             exts = [n for n, k in model.bzl[bzl].exports.items() if k == "extension"]
