@@ -44,7 +44,8 @@ def _non_default(template: object, accepted: set[str]) -> dict[str, object]:
     """NON_DEFAULT's values for the parameters the template takes, versions within its range."""
     params = {k: v for k, v in NON_DEFAULT.items() if k in accepted}
     supported = getattr(template, "supports", {}).get("rules_rust_version")
-    if supported and "rules_rust_version" in params and not supported.contains(str(params["rules_rust_version"])):
+    version = str(params.get("rules_rust_version", ""))
+    if supported and version and not supported.contains(version):
         params["rules_rust_version"] = "0.73.0"
     return params
 
