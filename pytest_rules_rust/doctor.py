@@ -151,6 +151,29 @@ def check_cache(cache: Cache) -> Check:
     return Check("cache directory", True, str(cache.root))
 
 
+def check_api_models() -> list[Check]:
+    """Which module versions preflight checks against a shipped API model, and what Bazel fetched."""
+    from .preflight.api.store import OUTPUT_BASE_ENV, coverage, fetched_available
+
+    shipped = "; ".join(f"{m} {', '.join(vs)}" for m, vs in coverage().items())
+    fetched = fetched_available()
+    extra = [f"{m} {v}" for m, v, _ in fetched if v not in coverage().get(m, [])]
+    return [
+        Check("preflight API models", True, f"shipped: {shipped or 'none'}", required=False),
+        Check(
+            "fetched module sources",
+            True,
+            (
+                f"also read from Bazel's output base: {', '.join(extra)}"
+                if extra
+                else "none beyond the shipped ones"
+            )
+            + f" (other versions are read from ~/.cache/bazel or ${OUTPUT_BASE_ENV} after `bazel fetch`)",
+            required=False,
+        ),
+    ]
+
+
 def diagnose(cache: Cache | None = None, *, need_bazel: bool = False) -> list[Check]:
     cache = cache or Cache()
     return [
@@ -160,6 +183,7 @@ def diagnose(cache: Cache | None = None, *, need_bazel: bool = False) -> list[Ch
         *check_images(),
         *check_tools(),
         check_bazel(need_bazel),
+        *check_api_models(),
     ]
 
 

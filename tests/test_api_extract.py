@@ -213,3 +213,22 @@ def test_shipped_models_hold_the_facts_the_source_shows() -> None:
     llvm = _model("toolchains_llvm", "1.0.0").export("toolchain/extensions:llvm.bzl", "llvm")[1]
     assert isinstance(llvm, Extension) and {"toolchain", "sysroot"} <= set(llvm.tags)
     assert _model("rules_rust_prost", "0.73.0").packages[""].toolchain_types == ("toolchain_type",)
+
+
+def test_doctor_says_which_versions_are_covered(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_rules_rust.doctor import check_api_models
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(store.OUTPUT_BASE_ENV, raising=False)
+    shipped, fetched = check_api_models()
+    assert "rules_rust 0.46.0, 0.54.1, 0.55.0, 0.63.0, 0.73.0" in shipped.detail
+    assert "rules_oci 1.7.6" in shipped.detail and "none beyond" in fetched.detail
+    fake = tmp_path / "rr"
+    (fake / "rust").mkdir(parents=True)
+    (fake / "MODULE.bazel").write_text('module(name = "rules_rust", version = "0.99.0")\n')
+    base = tmp_path / "xdg" / "bazel" / "_bazel_me" / "0123abcd" / "external"
+    base.mkdir(parents=True)
+    (base / "rules_rust+").symlink_to(fake)
+    assert "rules_rust 0.99.0" in check_api_models()[1].detail

@@ -202,6 +202,17 @@ def resolve(module: str, version: str, workspace: str = "") -> Resolved:
     return Resolved(module, version, found, origin)
 
 
+def fetched_available(workspace: Path | None = None) -> list[tuple[str, str, Path]]:
+    """(module, version, directory) of every modelled module Bazel has fetched into an output base."""
+    out = []
+    for module in shipped_modules():
+        for tree in fetched_trees(module, workspace):
+            name, version = module_identity(tree)
+            if name == module and version:
+                out.append((module, version, tree))
+    return out
+
+
 def coverage() -> dict[str, list[str]]:
     """Module → versions with a shipped model (for ``doctor`` and the README)."""
     return {m: shipped_versions(m) for m in shipped_modules()}
