@@ -15,6 +15,7 @@ defined by then.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -189,6 +190,7 @@ class Extraction:
     frozen: dict[str, sl.FrozenModule] = field(default_factory=dict)
     complete: dict[str, bool] = field(default_factory=dict)
     described: dict[str, dict[str, Any]] = field(default_factory=dict)  # bzl path → name → kind/id
+    constants: dict[str, dict[str, Any]] = field(default_factory=dict)  # bzl path → name → small value
     trees: dict[str, Any] = field(default_factory=dict)  # bzl path → Python ast (or None)
     errors: dict[str, str] = field(default_factory=dict)  # bzl path → why its evaluation stopped
 
@@ -303,7 +305,33 @@ class Extraction:
                 out[name] = mod["rr_describe_out"]
             except (sl.StarlarkError, KeyError, TypeError, ValueError):
                 out[name] = None  # not bound: evaluation stopped before it
+                continue
+            if out[name] == "value" and name.isupper():
+                value = _constant(mod, name)
+                if value is not None:
+                    self.constants.setdefault(path, {})[name] = value
         return out
+
+
+def _constant(mod: sl.Module, name: str) -> Any:
+    """The value of an upper-case constant when it is small plain data (strings, lists, dicts)."""
+    try:
+        value = mod[name]
+    except (sl.StarlarkError, KeyError, TypeError, ValueError):
+        return None
+
+    def plain(v: Any) -> bool:
+        if isinstance(v, str | bool | int):
+            return True
+        if isinstance(v, list):
+            return all(plain(x) for x in v)
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(x) for k, x in v.items())
+        return False
+
+    if value is None or not plain(value) or len(json.dumps(value)) > 4000:
+        return None
+    return value
 
 
 def stub_snippet(name: str, source: str, bind: str = "") -> str:
@@ -473,7 +501,8 @@ def assemble(
     for pkg, build in sorted(ex.packages.items()):
         read = syntax.build_targets((ex.root / build).read_text(encoding="utf-8", errors="replace"))
         pkgs[pkg] = Package(tuple(read[0]), tuple(read[1]), read[2]) if read else Package(open=True)
-    return ApiModel(module, version, source, bzl, rules, macros, extensions, pkgs, left_out, symbols)
+    values = {ex.bzl_key(path): v for path, v in sorted(ex.constants.items())}
+    return ApiModel(module, version, source, bzl, rules, macros, extensions, pkgs, left_out, symbols, values)
 
 
 def follow_function(ex: Extraction, path: str, name: str, depth: int = 0) -> tuple[str, Any, str] | None:

@@ -110,6 +110,9 @@ class ApiModel:
     unmodelled: tuple[str, ...] = ()  # top-level directories left out (tests, examples, docs)
     symbols: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """bzl key → exported name → key of its rule/macro/extension in the tables above."""
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """bzl key → exported constant → its value, for small string/list/dict constants
+    (``DEFAULT_TOOLCHAIN_TRIPLES``)."""
 
     def export(self, bzl: str, name: str) -> tuple[str, Rule | Macro | Extension | None]:
         """Kind and definition of ``name`` exported by ``bzl`` (``("", None)`` when not exported)."""
@@ -144,6 +147,7 @@ class ApiModel:
                 for k, f in sorted(self.bzl.items())
             },
             "symbols": {k: dict(sorted(v.items())) for k, v in sorted(self.symbols.items()) if v},
+            "values": {k: dict(sorted(v.items())) for k, v in sorted(self.values.items()) if v},
             "rules": {
                 k: {
                     "name": r.name,
@@ -198,6 +202,7 @@ class ApiModel:
                 for k, v in data["bzl"].items()
             },
             symbols={k: dict(v) for k, v in data.get("symbols", {}).items()},
+            values={k: dict(v) for k, v in data.get("values", {}).items()},
             rules={
                 k: Rule(
                     v["name"],

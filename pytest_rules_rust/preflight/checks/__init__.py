@@ -13,6 +13,7 @@ from .globs import check_globs
 from .labels import check_labels, check_selects
 from .oci import check_ports
 from .platforms import check_constraints, check_platform_triples
+from .rust_toolchains import check_rust_resolution
 from .toolchains import check_llvm, check_registered_packages, check_wired_modules
 
 CODES = {
@@ -49,6 +50,7 @@ CODES = {
     "RR806": "label to a package, target or toolchain type the pinned module version does not have",
     "RR807": "label to an output that the pinned version's rule or macro does not declare",
     "RR808": "load()/use_extension() of a .bzl file the pinned module version deprecates",
+    "RR809": "musl platform that resolves to a gnu Rust toolchain under the pinned rules_rust",
 }
 
 Check = Callable[[Ctx], Iterator[Finding]]
@@ -68,6 +70,7 @@ CHECKS: tuple[Check, ...] = (
     check_ports,
     check_globs,
     check_api_usage,
+    check_rust_resolution,
 )
 
 
