@@ -40,7 +40,8 @@ def test_list_json_names_all_six_workspaces_with_their_defaults() -> None:
         "rust_versions": ["1.79.0"],
         "rust_edition": "2021",
     }
-    assert by_name["cross"]["parameters"]["sysroot"] is False
+    # on by default: toolchains_llvm 1.0.0 makes no C toolchain for a cross target without a sysroot
+    assert by_name["cross"]["parameters"]["sysroot"] is True
     assert by_name["cross"]["parameters"]["target_triples"] == [
         "aarch64-unknown-linux-gnu",
         "x86_64-unknown-linux-gnu",
@@ -50,7 +51,7 @@ def test_list_json_names_all_six_workspaces_with_their_defaults() -> None:
 def test_list_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "cross: toolchains_llvm" in out and "    sysroot = false" in out
+    assert "cross: toolchains_llvm" in out and "    sysroot = true" in out
 
 
 def test_materialise_applies_set_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
