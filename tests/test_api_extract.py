@@ -49,8 +49,14 @@ def thing_macro(name, srcs, level = 1, **kwargs):
 EXT = """
 _tc = tag_class(attrs = {"version": attr.string(mandatory = True), "flags": attr.string_list()})
 
+def _helper(n):
+    some_repo(name = "thing_helper_repo")
+
 def _impl(mctx):
-    pass
+    some_repo(name = "thing_repo")
+    _helper(1)
+    for mod in mctx.modules:
+        some_repo(name = mod.name)
 
 thing_ext = module_extension(implementation = _impl, tag_classes = {"toolchain": _tc})
 """
@@ -101,6 +107,7 @@ def test_extract_reads_rules_macros_extensions_and_packages(tree: Path) -> None:
     assert isinstance(ext, Extension)
     assert ext.tags["toolchain"].attrs["version"].mandatory
     assert ext.tags["toolchain"].attrs["flags"].type == "string_list"
+    assert ext.repos == ("thing_helper_repo", "thing_repo")  # the computed name cannot be read
     assert model.packages[""].toolchain_types == ("toolchain_type",)
     assert "defs.bzl" in model.packages[""].targets
     assert set(model.unmodelled) == {"tests", "nested"}  # test dirs and nested modules are left out
@@ -206,6 +213,10 @@ def test_shipped_models_hold_the_facts_the_source_shows() -> None:
     assert isinstance(rust_063, Extension)
     assert rust_063.tags["repository_set"].attrs["target_compatible_with"].type == "label_list"
     assert _model("rules_rust", "0.73.0").bzl["crate_universe:extension.bzl"].deprecated
+    rust_073 = _model("rules_rust", "0.73.0").export("rust:extensions.bzl", "rust")[1]
+    assert isinstance(rust_073, Extension) and rust_073.repos == ("rust_toolchains",)
+    defaults = _model("rules_rust", "0.46.0").values["rust:repositories.bzl"]["DEFAULT_TOOLCHAIN_TRIPLES"]
+    assert defaults["x86_64-unknown-linux-gnu"] == "rust_linux_x86_64"
     index = _model("rules_oci", "1.7.6").export("oci:defs.bzl", "oci_image_index")
     assert index[0] == "rule" and isinstance(index[1], Rule) and index[1].outputs == ()
     image = _model("rules_oci", "1.7.6").export("oci:defs.bzl", "oci_image")[1]

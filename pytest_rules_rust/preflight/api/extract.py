@@ -83,7 +83,8 @@ def module_extension(implementation = None, tag_classes = None, **kw):
     tags = {}
     for k, v in (tag_classes or {}).items():
         tags[str(k)] = v._rr_tag if type(v) == "struct" and hasattr(v, "_rr_tag") else -1
-    return struct(_rr_def = _def("extension", {"tags": tags}, call_stack()))
+    impl = str(implementation).rpartition(".")[2] if implementation != None else ""
+    return struct(_rr_def = _def("extension", {"tags": tags, "impl": impl}, call_stack()))
 
 def _rr_kindof(k):
     return struct(_rr_kind = k)
@@ -448,7 +449,8 @@ def assemble(
                     t: TagClass(_attrs(ex.records[tid].payload["attrs"]) if tid >= 0 else {})
                     for t, tid in rec.payload["tags"].items()
                 }
-                extensions[key] = Extension(export, ex.bzl_key(rec.file), tags)
+                repos = syntax.literal_repos(ex.trees.get(rec.file), str(rec.payload.get("impl", "")))
+                extensions[key] = Extension(export, ex.bzl_key(rec.file), tags, repos)
             return "extension", key
         if rec.kind == "symbolic_macro":
             if key not in macros:

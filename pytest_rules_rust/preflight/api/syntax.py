@@ -118,6 +118,30 @@ def created_names(fn: ast.FunctionDef) -> tuple[tuple[str, ...], bool]:
     return tuple(found), known
 
 
+def literal_repos(tree: ast.Module | None, impl: str) -> tuple[str, ...]:
+    """Repository names a module extension's implementation creates with a literal ``name = "..."``
+    (in its body or in a function of the same file it calls); names computed from tags are not seen."""
+    if tree is None or not impl:
+        return ()
+    fns = functions(tree)
+    todo, seen, found = [impl], set(), []
+    while todo:
+        fn = fns.get(todo.pop())
+        if fn is None or fn.name in seen:
+            continue
+        seen.add(fn.name)
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id in fns and len(seen) < 2:
+                todo.append(node.func.id)
+            for kw in node.keywords:
+                value = _str(kw.value) if kw.arg in ("name", "hub_name") else None
+                if value and value not in found:
+                    found.append(value)
+    return tuple(sorted(found))
+
+
 def build_targets(source: str) -> tuple[list[str], list[str], bool] | None:
     """Literal target names, ``toolchain_type`` names, and whether the BUILD file may declare more
     (loops, computed names, or calls of loaded macros); None when it does not parse."""
