@@ -1,0 +1,108 @@
+"""RR803 extensions and tag classes the pinned version lacks, RR804 their attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from ...api import history
+from ...api.pins import Pinned
+from ...api.schema import ApiModel, Extension
+from ...labels import parse_label
+from ...model import Finding
+from ..base import close_match
+from .attrs import attr_findings
+from .context import ApiCtx, unmodelled
+from .loads import deprecated, missing_bzl
+
+
+def check_extensions(api: ApiCtx) -> Iterator[Finding]:
+    ctx = api.ctx
+    for ext in ctx.model.extensions:
+        lab = parse_label(ext.bzl, "")
+        if lab is None or not lab.external or lab.canonical:
+            continue
+        got = api.model_for(lab.repo)
+        if got is None:
+            continue
+        p, model = got
+        bzl = f"{lab.package}:{lab.name}"
+        line = ctx.line_of(ext.loc, ext.bzl)
+        if bzl not in model.bzl:
+            if not unmodelled(model, lab.package):
+                yield Finding(
+                    ext.loc.file,
+                    line,
+                    "RR801",
+                    ctx.severity(),
+                    "use_extension(" + missing_bzl(api, p, model, ext.bzl, bzl, [ext.name]) + ")",
+                    "use the extension file the pinned version has",
+                )
+            continue
+        if model.bzl[bzl].deprecated:
+            yield deprecated(ctx, p, model, ext.bzl, bzl, ext.loc.file, line)
+        kind, found = model.export(bzl, ext.name)
+        if kind != "extension" or not isinstance(found, Extension):
+            exts = [n for n, k in model.bzl[bzl].exports.items() if k == "extension"]
+            near = close_match(ext.name, exts)
+            yield Finding(
+                ext.loc.file,
+                ext.loc.line,
+                "RR803",
+                ctx.severity(),
+                f"{ext.bzl} in {p.where} has no module extension {ext.name!r}"
+                + (f"; did you mean {near!r}?" if near else ""),
+                f"its extensions: {', '.join(sorted(exts)) or 'none'}",
+            )
+            continue
+        yield from _tags(api, p, bzl, ext.id, ext.var or ext.name, found)
+
+
+def _tags(api: ApiCtx, p: Pinned, bzl: str, ext_id: int, var: str, ext: Extension) -> Iterator[Finding]:
+    ctx = api.ctx
+    for tag in ctx.model.tags:
+        if tag.ext != ext_id:
+            continue
+        where = f"{var}.{tag.tag}"
+        tc = ext.tags.get(tag.tag)
+        if tc is None:
+            near = close_match(tag.tag, list(ext.tags))
+            when = history.describe(
+                p.pin.module,
+                p.pin.version,
+                history.present_in(p.pin.module, _has_tag(bzl, ext.name, tag.tag)),
+            )
+            extra = "; ".join(x for x in (f"did you mean {var}.{near}?" if near else "", when) if x)
+            yield Finding(
+                tag.loc.file,
+                tag.loc.line,
+                "RR803",
+                ctx.severity(),
+                f"the {ext.name} extension of {p.where} has no tag class {tag.tag!r}"
+                + (f"; {extra}" if extra else ""),
+                f"its tag classes: {', '.join(sorted(ext.tags))}",
+            )
+            continue
+        yield from attr_findings(
+            api,
+            p,
+            tag.loc,
+            where,
+            tag.attrs,
+            tc.attrs,
+            partial(_tag_attr, bzl, ext.name, tag.tag),
+            check_types=True,
+        )
+
+
+def _has_tag(bzl: str, ext: str, tag: str) -> Callable[[ApiModel], bool]:
+    def test(m: ApiModel) -> bool:
+        _k, found = m.export(bzl, ext)
+        return isinstance(found, Extension) and tag in found.tags
+
+    return test
+
+
+def _tag_attr(bzl: str, ext: str, tag: str, m: ApiModel, attr: str) -> bool:
+    _k, found = m.export(bzl, ext)
+    return isinstance(found, Extension) and tag in found.tags and attr in found.tags[tag].attrs

@@ -1,0 +1,129 @@
+"""RR801 .bzl files the pinned version lacks, RR802 symbols it does not export, RR808 deprecated files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ...api import history
+from ...api.pins import Pinned
+from ...api.schema import ApiModel
+from ...api.store import shipped, shipped_modules, shipped_versions
+from ...labels import parse_label
+from ...model import Finding, Loc
+from ..base import Ctx, close_match
+from .context import ApiCtx, unmodelled
+
+
+def missing_bzl(api: ApiCtx, p: Pinned, model: ApiModel, label: str, bzl: str, symbols: list[str]) -> str:
+    """Message for a .bzl file the model lacks, with where it existed and where its symbols went."""
+    pkg = bzl.split(":", 1)[0]
+    msg = f"{label} does not exist in {p.where}"
+    when = history.describe(
+        p.pin.module, p.pin.version, history.present_in(p.pin.module, lambda m: bzl in m.bzl)
+    )
+    if when:
+        msg += f" ({when})"
+    elsewhere = _where_else(p, model, symbols, exclude=bzl)
+    if elsewhere:
+        msg += f"; {elsewhere}"
+    elif not when:
+        near = close_match(bzl, [k for k in model.bzl if not unmodelled(model, pkg)])
+        if near:
+            msg += f"; did you mean @{p.pin.repo}//{near}?"
+    return msg
+
+
+def _where_else(p: Pinned, model: ApiModel, symbols: list[str], exclude: str) -> str:
+    """Where the symbols are exported instead: another file of this model, or another module."""
+    for sym in symbols:
+        for key, f in sorted(model.bzl.items()):
+            if key != exclude and sym in f.exports and "/private" not in key:
+                return f"{sym} is exported by @{p.pin.repo}//{key} in {p.where}"
+        for other in shipped_modules():
+            if other == p.pin.module:
+                continue
+            versions = shipped_versions(other)
+            version = p.pin.version if p.pin.version in versions else (versions[-1] if versions else "")
+            om = shipped(other, version) if version else None
+            if om is None:
+                continue
+            for key, f in sorted(om.bzl.items()):
+                if sym in f.exports and "/private" not in key and not key.startswith("private"):
+                    return (
+                        f"{sym} now comes from the {other} module: "
+                        f'bazel_dep(name = "{other}", version = "{version}") and load("@{other}//{key}", ...)'
+                    )
+    return ""
+
+
+def check_loads(api: ApiCtx) -> Iterator[Finding]:
+    ctx = api.ctx
+    by_file: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for file, uses in api.uses.items():
+        for local, use in uses.items():
+            by_file.setdefault((file, use.label), []).append((local, use.remote))
+    for (file, label), syms in sorted(by_file.items()):
+        lab = parse_label(label, "")
+        if lab is None:
+            continue
+        got = api.model_for(lab.repo)
+        if got is None:
+            continue
+        p, model = got
+        bzl = f"{lab.package}:{lab.name}"
+        line = ctx.line_of(Loc(file, 1), label)
+        if bzl not in model.bzl:
+            if unmodelled(model, lab.package):
+                continue
+            yield Finding(
+                file,
+                line,
+                "RR801",
+                ctx.severity(),
+                missing_bzl(api, p, model, label, bzl, [r for _, r in syms]),
+                "load the file the pinned version has (see the message), or pin a version that has it",
+            )
+            continue
+        if model.bzl[bzl].deprecated:
+            yield deprecated(ctx, p, model, label, bzl, file, line)
+        exports = model.bzl[bzl].exports
+        for _local, remote in syms:
+            if remote in exports:
+                continue
+            msg = f"{label} in {p.where} does not export {remote}"
+            near = close_match(remote, list(exports))
+            when = history.describe(
+                p.pin.module,
+                p.pin.version,
+                history.present_in(p.pin.module, _exports(bzl, remote)),
+            )
+            elsewhere = _where_else(p, model, [remote], exclude=bzl)
+            extra = "; ".join(x for x in (f"did you mean {near}?" if near else "", when, elsewhere) if x)
+            yield Finding(
+                file,
+                line,
+                "RR802",
+                ctx.severity(),
+                msg + (f"; {extra}" if extra else ""),
+                f"it exports: {', '.join(sorted(n for n, k in exports.items() if k != 'value')[:12])}",
+            )
+
+
+def deprecated(ctx: Ctx, p: Pinned, model: ApiModel, label: str, bzl: str, file: str, line: int) -> Finding:
+    notice = model.bzl[bzl].deprecated
+    return Finding(
+        file,
+        line,
+        "RR808",
+        "warning",
+        f"{label} is deprecated in {p.where}: {notice}",
+        "load from the file the notice names",
+    )
+
+
+def _exports(bzl: str, name: str) -> Callable[[ApiModel], bool]:
+    def test(m: ApiModel) -> bool:
+        f = m.bzl.get(bzl)
+        return f is not None and name in f.exports
+
+    return test
