@@ -11,8 +11,9 @@ options in ``rules_rust_settings`` (``--rr-builder``, ``--rr-build-timeout``, ``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from ..cache import Cache
 from ..containers import Engine
 from ..errors import BazelUnavailable, RulesRustError
 from ..platforms import AMD64, Libc, Platform
-from ..progress import terminal_progress
+from ..progress import Progress, terminal_progress
 from ..settings import Settings
 from ..workspaces import Workspace, WorkspaceFactory
 from . import recorder
@@ -30,8 +31,28 @@ from .containers import BuilderImage
 from .skips import skip_missing
 
 
-class RulesRustBuild(Protocol):
-    """The call signature of the ``rules_rust_build`` fixture."""
+def _platform(value: Platform | str) -> Platform:
+    return value if isinstance(value, Platform) else Platform.parse(value)
+
+
+class RulesRustBuild:
+    """The ``rules_rust_build`` factory: builds with the session's engine, images, workspaces and cache.
+
+    Annotate with it: ``def test_x(rules_rust_build: RulesRustBuild) -> None``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        cache: Cache,
+        engine: Engine,
+        images: BuilderImage,
+        workspaces: WorkspaceFactory,
+        mktemp: Callable[[str], Path],
+        progress: Progress,
+    ) -> None:
+        self.settings, self.cache, self.engine, self.images = settings, cache, engine, images
+        self.workspaces, self.mktemp, self.progress = workspaces, mktemp, progress
 
     def __call__(
         self,
@@ -45,11 +66,37 @@ class RulesRustBuild(Protocol):
         targets: tuple[str, ...] = (),
         timeout_s: float | None = None,
         **params: Any,
-    ) -> BuildResult: ...
-
-
-def _platform(value: Platform | str) -> Platform:
-    return value if isinstance(value, Platform) else Platform.parse(value)
+    ) -> BuildResult:
+        """Build ``workspace`` for ``platform`` (see the ``rules_rust_build`` fixture)."""
+        settings = self.settings
+        chosen = builder or settings.builders[0]
+        ws = workspace if isinstance(workspace, Workspace) else self.workspaces(workspace, **params)
+        target = _platform(platform)
+        breq = BuildRequest(
+            workspace=ws,
+            target=target,
+            libc=libc,
+            host=_platform(host),
+            profile=profile,
+            targets=tuple(targets),
+            timeout_s=timeout_s or settings.build_timeout_s,
+            extra_args=settings.bazel_args if chosen == "bazel" else (),
+        )
+        extra: dict[str, Any] = {}
+        if chosen == "cargo":
+            extra = {"progress": self.progress, "engine": self.engine, "images": self.images}
+        options = options_from_settings(settings, chosen, **extra)
+        label = re.sub(r"[^A-Za-z0-9_.-]", "_", f"build-{ws.name}-{target.slug}-{libc}-{profile}")
+        try:
+            result = build(breq, self.mktemp(label), builder=chosen, cache=self.cache, **options)
+        except BazelUnavailable as exc:
+            recorder.record_failure(breq, chosen, exc, skipped=True)
+            skip_missing(exc.message)
+        except RulesRustError as exc:
+            recorder.record_failure(breq, chosen, exc)
+            raise
+        recorder.record_build(result)
+        return result
 
 
 @pytest.fixture(scope="session")
@@ -93,54 +140,12 @@ def rules_rust_build(
             result = rules_rust_build("cross", platform="linux/arm64")
             assert_binary(result.artifact("hello_cross").path, arch="aarch64")
     """
-    settings = rules_rust_settings
-    progress = terminal_progress(request.config)
-
-    def build_it(
-        workspace: str | Path | Workspace,
-        platform: Platform | str = AMD64,
-        libc: Libc = "gnu",
-        *,
-        profile: Profile = "debug",
-        builder: str | None = None,
-        host: Platform | str = AMD64,
-        targets: tuple[str, ...] = (),
-        timeout_s: float | None = None,
-        **params: Any,
-    ) -> BuildResult:
-        chosen = builder or settings.builders[0]
-        ws = (
-            workspace
-            if isinstance(workspace, Workspace)
-            else rules_rust_workspace_factory(workspace, **params)
-        )
-        target = _platform(platform)
-        breq = BuildRequest(
-            workspace=ws,
-            target=target,
-            libc=libc,
-            host=_platform(host),
-            profile=profile,
-            targets=tuple(targets),
-            timeout_s=timeout_s or settings.build_timeout_s,
-            extra_args=settings.bazel_args if chosen == "bazel" else (),
-        )
-        extra: dict[str, Any] = {}
-        if chosen == "cargo":
-            extra = {"progress": progress, "engine": docker_engine, "images": builder_image}
-        options = options_from_settings(settings, chosen, **extra)
-        label = re.sub(r"[^A-Za-z0-9_.-]", "_", f"build-{ws.name}-{target.slug}-{libc}-{profile}")
-        try:
-            result = build(
-                breq, tmp_path_factory.mktemp(label), builder=chosen, cache=rules_rust_cache, **options
-            )
-        except BazelUnavailable as exc:
-            recorder.record_failure(breq, chosen, exc, skipped=True)
-            skip_missing(exc.message)
-        except RulesRustError as exc:
-            recorder.record_failure(breq, chosen, exc)
-            raise
-        recorder.record_build(result)
-        return result
-
-    return build_it
+    return RulesRustBuild(
+        rules_rust_settings,
+        rules_rust_cache,
+        docker_engine,
+        builder_image,
+        rules_rust_workspace_factory,
+        tmp_path_factory.mktemp,
+        terminal_progress(request.config),
+    )

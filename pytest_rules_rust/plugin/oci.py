@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 
@@ -17,8 +16,11 @@ from ..progress import terminal_progress
 from .skips import skip_missing
 
 
-class OciImageAssembler(Protocol):
-    """The call signature of the ``oci_image_assembler`` fixture."""
+class OciImageAssembler:
+    """The ``oci_image_assembler`` factory: writes index layouts under one directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
 
     def __call__(
         self,
@@ -28,7 +30,11 @@ class OciImageAssembler(Protocol):
         name: str = "image_index",
         compress: bool = False,
         labels: Mapping[str, str] | None = None,
-    ) -> Layout: ...
+    ) -> Layout:
+        """A scratch image per platform of ``binaries``, their index, its digest file and short tag."""
+        return assemble_service_image(
+            binaries, self.directory / name, entrypoint, ports, compress=compress, labels=labels
+        )
 
 
 @pytest.fixture
@@ -39,20 +45,7 @@ def oci_image_assembler(tmp_path: Path) -> OciImageAssembler:
     platform, the nested image index, ``<name>.json.sha256`` and ``<name>_tag.txt``. Returns the
     index ``Layout`` (``.path``, ``.digest``, ``.short_tag``). Pass ``compress=True`` for gzip layers.
     """
-
-    def assemble(
-        binaries: Mapping[Platform, Path],
-        entrypoint: Sequence[str] = ("/bin",),
-        ports: Sequence[str | int] = ("3232",),
-        name: str = "image_index",
-        compress: bool = False,
-        labels: Mapping[str, str] | None = None,
-    ) -> Layout:
-        return assemble_service_image(
-            binaries, tmp_path / name, entrypoint, ports, compress=compress, labels=labels
-        )
-
-    return assemble
+    return OciImageAssembler(tmp_path)
 
 
 @pytest.fixture(scope="session")
