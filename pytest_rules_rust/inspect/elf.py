@@ -29,6 +29,8 @@ from elftools.elf.sections import NoteSection
 from elftools.elf.segments import InterpSegment, NoteSegment
 
 from ..errors import InspectError
+from .hardening import DynamicTags, Hardening, read_hardening
+from .hardening import summary as hardening_summary
 
 JSON_KEYS = (
     "machine",
@@ -44,6 +46,12 @@ JSON_KEYS = (
     "debug_info",
     "allocators",
     "build_id",
+    "relro",
+    "nx",
+    "bind_now",
+    "stack_protector",
+    "fortify",
+    "glibc_floor",
     "summary",
 )
 ALLOCATORS = ("jemalloc", "mimalloc")
@@ -75,7 +83,9 @@ _ALLOCATOR_STRINGS = {
 
 @dataclass(frozen=True)
 class BinaryInfo:
-    """What one ELF file is. ``evidence`` holds ``(topic, text)`` pairs behind libc/allocator verdicts."""
+    """What one ELF file is. ``evidence`` holds ``(topic, text)`` pairs behind the verdicts (libc,
+    allocators, pie, relro, nx, bind_now, stack_protector, fortify, glibc_floor); see ``hardening.py``
+    for how the hardening facts and the glibc floor are read."""
 
     path: Path
     machine: str
@@ -93,14 +103,28 @@ class BinaryInfo:
     build_id: str | None
     summary: str
     evidence: tuple[tuple[str, str], ...] = ()
+    relro: str | None = None
+    nx: bool | None = None
+    bind_now: bool | None = None
+    stack_protector: bool | None = None
+    fortify: bool | None = None
+    glibc_floor: str | None = None
 
     @property
     def static(self) -> bool:
         """True for ``static`` and ``static-pie`` linkage."""
         return self.linkage in ("static", "static-pie")
 
+    @property
+    def hardening(self) -> str:
+        """The hardening facts in one line, e.g. ``PIE, full RELRO, NX, SSP, no FORTIFY`` (``-``
+        for files that are not loaded as they are: objects, core files)."""
+        return hardening_summary(
+            self.relro, self.nx, self.pie, self.bind_now, self.stack_protector, self.fortify
+        )
+
     def evidence_for(self, topic: str) -> list[str]:
-        """The evidence texts recorded for ``topic`` (``libc``, ``jemalloc``, ``mimalloc``, ``pie``)."""
+        """The evidence texts recorded for ``topic`` (``libc``, ``jemalloc``, ``relro``, ``nx``, …)."""
         return [text for t, text in self.evidence if t == topic]
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +143,12 @@ class BinaryInfo:
             "debug_info": self.debug_info,
             "allocators": list(self.allocators),
             "build_id": self.build_id,
+            "relro": self.relro,
+            "nx": self.nx,
+            "bind_now": self.bind_now,
+            "stack_protector": self.stack_protector,
+            "fortify": self.fortify,
+            "glibc_floor": self.glibc_floor,
             "summary": self.summary,
         }
 
@@ -211,6 +241,7 @@ class _Reader:
         self.path, self.elf, self.data = path, elf, data
         self.evidence: list[tuple[str, str]] = []
         self.sections = {s.name: s for s in elf.iter_sections()}
+        self._tables: dict[str, frozenset[str]] | None = None
         self._symbols: frozenset[str] | None = None
 
     # --- basic facts -------------------------------------------------------------------------
@@ -219,7 +250,8 @@ class _Reader:
         machine = _MACHINES.get(h["e_machine"], str(h["e_machine"]).removeprefix("EM_").lower())
         elf_type = str(h["e_type"]).removeprefix("ET_")
         interpreter = self._interpreter()
-        needed, dt_flags_1 = self._dynamic()
+        dynamic = self._dynamic()
+        needed, dt_flags_1 = dynamic.needed, dynamic.flags_1
         flags_1 = dt_flags_1 or 0
         # As file(1) decides: DT_FLAGS_1 has DF_1_PIE (set by ld.bfd >= 2.35 and lld for -pie).
         # An ET_DYN with an interpreter but no DF_1_PIE (libc.so.6, pam modules) is a shared object.
@@ -247,6 +279,9 @@ class _Reader:
             debug_info=debug_info,
             stripped=stripped,
         )
+        hardening: Hardening = read_hardening(
+            self.elf, self.data, self.sections, dynamic, self.symbol_tables()
+        )
         return BinaryInfo(
             path=self.path,
             machine=machine,
@@ -263,7 +298,13 @@ class _Reader:
             allocators=allocators,
             build_id=build_id,
             summary=summary,
-            evidence=tuple(self.evidence),
+            evidence=(*self.evidence, *hardening.evidence),
+            relro=hardening.relro,
+            nx=hardening.nx,
+            bind_now=hardening.bind_now,
+            stack_protector=hardening.stack_protector,
+            fortify=hardening.fortify,
+            glibc_floor=hardening.glibc_floor,
         )
 
     def _interpreter(self) -> str | None:
@@ -272,19 +313,26 @@ class _Reader:
                 return str(seg.get_interp_name())
         return None
 
-    def _dynamic(self) -> tuple[tuple[str, ...], int | None]:
+    def _dynamic(self) -> DynamicTags:
         needed: list[str] = []
-        flags_1: int | None = None
+        values: dict[str, int] = {}
         for seg in self.elf.iter_segments():
             if not isinstance(seg, DynamicSegment):
                 continue
             for tag in seg.iter_tags():
-                if tag.entry.d_tag == "DT_NEEDED":
+                name = tag.entry.d_tag
+                if name == "DT_NEEDED":
                     needed.append(str(getattr(tag, "needed", "")))
-                elif tag.entry.d_tag == "DT_FLAGS_1":
-                    flags_1 = int(tag.entry.d_val)
-            break
-        return tuple(needed), flags_1
+                elif name in ("DT_FLAGS", "DT_FLAGS_1", "DT_BIND_NOW") and name not in values:
+                    values[name] = int(tag.entry.d_val)
+            return DynamicTags(
+                present=True,
+                needed=tuple(needed),
+                flags=values.get("DT_FLAGS"),
+                flags_1=values.get("DT_FLAGS_1"),
+                bind_now_tag="DT_BIND_NOW" in values,
+            )
+        return DynamicTags()
 
     @staticmethod
     def _linkage(elf_type: str, pie: bool, interpreter: str | None, needed: tuple[str, ...]) -> str | None:
@@ -339,16 +387,20 @@ class _Reader:
                 yield from seg.iter_notes()
 
     # --- symbols and strings -----------------------------------------------------------------
-    def symbols(self) -> frozenset[str]:
-        """Names in .symtab and .dynsym, read straight from the tables (st_name is the first word)."""
-        if self._symbols is None:
-            names: set[str] = set()
+    def symbol_tables(self) -> dict[str, frozenset[str]]:
+        """Names in .symtab and in .dynsym, read straight from the tables (st_name is the first word)."""
+        if self._tables is None:
+            self._tables = {}
             for name in (".symtab", ".dynsym"):
                 sec = self.sections.get(name)
                 if sec is not None:
-                    names.update(self._symbol_names(sec))
-            names.discard("")
-            self._symbols = frozenset(names)
+                    self._tables[name] = frozenset(self._symbol_names(sec)) - {""}
+        return self._tables
+
+    def symbols(self) -> frozenset[str]:
+        """Names in .symtab and .dynsym together."""
+        if self._symbols is None:
+            self._symbols = frozenset().union(*self.symbol_tables().values())
         return self._symbols
 
     def _symbol_names(self, sec: Any) -> Iterable[str]:
