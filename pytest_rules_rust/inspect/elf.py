@@ -169,8 +169,11 @@ def inspect_binary(path: str | os.PathLike[str]) -> BinaryInfo:
             raise InspectError(f"{p}: not an ELF file (starts with {bytes(data[:4])!r})")
         try:
             elf = ELFFile(fh)
-            _check_extents(p, elf, len(data))
-            return _Reader(p, elf, data).info()
+            # pyelftools builds each segment and section anew per iteration (a dynamic segment
+            # parses every section, hash tables included): read them once.
+            segments, sections = list(elf.iter_segments()), list(elf.iter_sections())
+            _check_extents(p, elf, len(data), segments, sections)
+            return _Reader(p, elf, data, segments, sections).info()
         except InspectError:
             raise
         except (ELFError, struct.error, EOFError) as exc:
@@ -211,7 +214,7 @@ def _check_file(p: Path) -> None:
         raise InspectError(f"{p}: {problem} ({size} bytes, shorter than an ELF header)")
 
 
-def _check_extents(p: Path, elf: ELFFile, size: int) -> None:
+def _check_extents(p: Path, elf: ELFFile, size: int, segments: list[Any], sections: list[Any]) -> None:
     h = elf.header
     tables = (
         ("program header table", h["e_phoff"], h["e_phnum"] * h["e_phentsize"]),
@@ -222,13 +225,13 @@ def _check_extents(p: Path, elf: ELFFile, size: int) -> None:
             raise InspectError(
                 f"{p}: truncated ELF file ({what} ends at byte {off + length}, file has {size})"
             )
-    for seg in elf.iter_segments():
+    for seg in segments:
         if seg["p_filesz"] and seg["p_offset"] + seg["p_filesz"] > size:
             end = seg["p_offset"] + seg["p_filesz"]
             raise InspectError(
                 f"{p}: truncated ELF file (segment {seg['p_type']} ends at byte {end}, file has {size})"
             )
-    for sec in elf.iter_sections():
+    for sec in sections:
         if sec["sh_type"] != "SHT_NOBITS" and sec["sh_size"] and sec["sh_offset"] + sec["sh_size"] > size:
             end = sec["sh_offset"] + sec["sh_size"]
             raise InspectError(
@@ -237,10 +240,13 @@ def _check_extents(p: Path, elf: ELFFile, size: int) -> None:
 
 
 class _Reader:
-    def __init__(self, path: Path, elf: ELFFile, data: mmap.mmap) -> None:
+    def __init__(
+        self, path: Path, elf: ELFFile, data: mmap.mmap, segments: list[Any], sections: list[Any]
+    ) -> None:
         self.path, self.elf, self.data = path, elf, data
         self.evidence: list[tuple[str, str]] = []
-        self.sections = {s.name: s for s in elf.iter_sections()}
+        self.segments, self.section_list = segments, sections
+        self.sections = {s.name: s for s in sections}
         self._tables: dict[str, frozenset[str]] | None = None
         self._symbols: frozenset[str] | None = None
 
@@ -249,7 +255,8 @@ class _Reader:
         h = self.elf.header
         machine = _MACHINES.get(h["e_machine"], str(h["e_machine"]).removeprefix("EM_").lower())
         elf_type = str(h["e_type"]).removeprefix("ET_")
-        interpreter = self._interpreter()
+        interp_header = self._interpreter()
+        interpreter = interp_header or None
         dynamic = self._dynamic()
         needed, dt_flags_1 = dynamic.needed, dynamic.flags_1
         flags_1 = dt_flags_1 or 0
@@ -273,14 +280,14 @@ class _Reader:
             osabi=str(h["e_ident"]["EI_OSABI"]),
             version=h["e_version"],
             linking=self._file_linking(elf_type, interpreter, needed, dt_flags_1 is not None),
-            interpreter=interpreter,
+            interpreter="*empty*" if interp_header == "" else interpreter,
             note_words=note_words,
             mode=self.path.stat().st_mode,
             debug_info=debug_info,
             stripped=stripped,
         )
         hardening: Hardening = read_hardening(
-            self.elf, self.data, self.sections, dynamic, self.symbol_tables()
+            self.elf, self.data, self.segments, self.section_list, dynamic, self.symbol_tables()
         )
         return BinaryInfo(
             path=self.path,
@@ -308,15 +315,18 @@ class _Reader:
         )
 
     def _interpreter(self) -> str | None:
-        for seg in self.elf.iter_segments():
+        """PT_INTERP's path; "" when the header is there but its bytes are not (a separate
+        debug file keeps the program headers, with .interp as NOBITS)."""
+        for seg in self.segments:
             if isinstance(seg, InterpSegment):
-                return str(seg.get_interp_name())
+                raw = self.data[seg["p_offset"] : seg["p_offset"] + seg["p_filesz"]]
+                return bytes(raw).split(b"\0", 1)[0].decode("utf-8", "replace")
         return None
 
     def _dynamic(self) -> DynamicTags:
         needed: list[str] = []
         values: dict[str, int] = {}
-        for seg in self.elf.iter_segments():
+        for seg in self.segments:
             if not isinstance(seg, DynamicSegment):
                 continue
             for tag in seg.iter_tags():
@@ -349,7 +359,7 @@ class _Reader:
         (whatever its bits) and no interpreter or NEEDED, so a dependency-free .so can be "static-pie"."""
         if elf_type not in ("EXEC", "DYN"):
             return None
-        if not any(isinstance(seg, DynamicSegment) for seg in self.elf.iter_segments()):
+        if not any(isinstance(seg, DynamicSegment) for seg in self.segments):
             return "statically"
         if has_flags_1 and not interpreter and not needed:
             return "static-pie"
@@ -382,11 +392,15 @@ class _Reader:
             for sec in note_sections:
                 yield from sec.iter_notes()
             return
-        for seg in self.elf.iter_segments():
+        for seg in self.segments:
             if isinstance(seg, NoteSegment):
                 yield from seg.iter_notes()
 
     # --- symbols and strings -----------------------------------------------------------------
+    def section(self, index: int) -> Any:
+        """Section number ``index``, or None when there is no such section."""
+        return self.section_list[index] if 0 <= index < len(self.section_list) else None
+
     def symbol_tables(self) -> dict[str, frozenset[str]]:
         """Names in .symtab and in .dynsym, read straight from the tables (st_name is the first word)."""
         if self._tables is None:
@@ -405,7 +419,7 @@ class _Reader:
 
     def _symbol_names(self, sec: Any) -> Iterable[str]:
         entsize = sec["sh_entsize"] or (24 if self.elf.elfclass == 64 else 16)
-        strtab = self.elf.get_section(sec["sh_link"])
+        strtab = self.section(sec["sh_link"])
         if entsize < 4 or strtab is None or strtab["sh_type"] == "SHT_NOBITS":
             return ()
         table = self.data[sec["sh_offset"] : sec["sh_offset"] + sec["sh_size"]]
@@ -428,7 +442,7 @@ class _Reader:
             if sec["sh_type"] == "SHT_PROGBITS" and alloc and not write and not execute and sec["sh_size"]:
                 ranges.append((sec["sh_offset"], sec["sh_offset"] + sec["sh_size"]))
         if not ranges:  # no section headers (sstrip): search the read-only loadable segments
-            for seg in self.elf.iter_segments():
+            for seg in self.segments:
                 if seg["p_type"] == "PT_LOAD" and not seg["p_flags"] & 0x1:
                     ranges.append((seg["p_offset"], seg["p_offset"] + seg["p_filesz"]))
         return ranges

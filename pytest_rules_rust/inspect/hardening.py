@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,19 +64,21 @@ class Hardening:
 def read_hardening(
     elf: ELFFile,
     data: Any,
-    sections: Mapping[str, Any],
+    segments: Sequence[Any],
+    sections: Sequence[Any],
     dynamic: DynamicTags,
     symbol_tables: Mapping[str, frozenset[str]],
 ) -> Hardening:
-    """Every hardening fact of ``elf``; ``data`` is the file's bytes (an mmap), ``symbol_tables``
-    maps ``.symtab``/``.dynsym`` to the names they hold."""
+    """Every hardening fact of ``elf``: ``data`` is the file's bytes (an mmap), ``segments`` and
+    ``sections`` its parsed headers in file order, ``symbol_tables`` maps ``.symtab``/``.dynsym``
+    to the names they hold."""
     evidence: list[tuple[str, str]] = []
     loadable = elf.header["e_type"] in ("ET_EXEC", "ET_DYN")
     relro = nx = bind_now = None
     if loadable:
         bind_now = _bind_now(dynamic, evidence)
-        relro = _relro(elf, dynamic, bind_now, evidence)
-        nx = _nx(elf, evidence)
+        relro = _relro(segments, dynamic, bind_now, evidence)
+        nx = _nx(segments, evidence)
     symbol_tables = {name: names for name, names in symbol_tables.items() if names}
     tells = ".symtab" in symbol_tables or bool(dynamic.needed)
     stack_protector = _symbol_fact(
@@ -128,8 +130,10 @@ def _bind_now(dynamic: DynamicTags, evidence: list[tuple[str, str]]) -> bool:
     return bool(reasons)
 
 
-def _relro(elf: ELFFile, dynamic: DynamicTags, bind_now: bool, evidence: list[tuple[str, str]]) -> str:
-    segment = next((s for s in elf.iter_segments() if s["p_type"] == "PT_GNU_RELRO"), None)
+def _relro(
+    segments: Sequence[Any], dynamic: DynamicTags, bind_now: bool, evidence: list[tuple[str, str]]
+) -> str:
+    segment = next((s for s in segments if s["p_type"] == "PT_GNU_RELRO"), None)
     if segment is None:
         evidence.append(("relro", "no PT_GNU_RELRO segment"))
         return "none"
@@ -142,8 +146,8 @@ def _relro(elf: ELFFile, dynamic: DynamicTags, bind_now: bool, evidence: list[tu
     return "partial"
 
 
-def _nx(elf: ELFFile, evidence: list[tuple[str, str]]) -> bool:
-    segment = next((s for s in elf.iter_segments() if s["p_type"] == "PT_GNU_STACK"), None)
+def _nx(segments: Sequence[Any], evidence: list[tuple[str, str]]) -> bool:
+    segment = next((s for s in segments if s["p_type"] == "PT_GNU_STACK"), None)
     if segment is None:
         evidence.append(("nx", "no PT_GNU_STACK: the kernel's default (executable on x86_64) applies"))
         return False
@@ -162,7 +166,9 @@ def _symbol_fact(
 ) -> bool | None:
     found = False
     for table, names in sorted(tables.items(), reverse=True):  # .symtab before .dynsym
-        hits = sorted(n for n in names if match(n))
+        # ld writes imported names into .symtab with their version: __printf_chk@GLIBC_2.3.4
+        hits = sorted({n.partition("@")[0] for n in names} - {""})
+        hits = [n for n in hits if match(n)]
         if hits:
             more = f" (+{len(hits) - 3} more)" if len(hits) > 3 else ""
             evidence.append((topic, f"{table}: {', '.join(hits[:3])}{more}"))
@@ -177,9 +183,9 @@ def _symbol_fact(
 
 
 def _glibc_floor(
-    elf: ELFFile, data: Any, sections: Mapping[str, Any], evidence: list[tuple[str, str]]
+    elf: ELFFile, data: Any, sections: Sequence[Any], evidence: list[tuple[str, str]]
 ) -> str | None:
-    verneed = next((s for s in sections.values() if isinstance(s, GNUVerNeedSection)), None)
+    verneed = next((s for s in sections if isinstance(s, GNUVerNeedSection)), None)
     if verneed is None:
         evidence.append(("glibc_floor", "no .gnu.version_r: needs no symbol versions"))
         return None
@@ -204,12 +210,13 @@ def _glibc_floor(
     return version
 
 
-def _symbols_of_version(elf: ELFFile, data: Any, sections: Mapping[str, Any], index: int) -> list[str]:
+def _symbols_of_version(elf: ELFFile, data: Any, sections: Sequence[Any], index: int) -> list[str]:
     """Names of the ``.dynsym`` entries whose ``.gnu.version`` entry is ``index``."""
-    dynsym, versym = sections.get(".dynsym"), sections.get(".gnu.version")
-    if dynsym is None or versym is None:
+    dynsym = next((s for s in sections if s["sh_type"] == "SHT_DYNSYM"), None)
+    versym = next((s for s in sections if s["sh_type"] == "SHT_GNU_versym"), None)
+    if dynsym is None or versym is None or not 0 <= dynsym["sh_link"] < len(sections):
         return []
-    strtab = elf.get_section(dynsym["sh_link"])
+    strtab = sections[dynsym["sh_link"]]
     entsize = dynsym["sh_entsize"] or (24 if elf.elfclass == 64 else 16)
     order = "<" if elf.little_endian else ">"
     count = min(dynsym["sh_size"] // entsize, versym["sh_size"] // 2)
