@@ -139,6 +139,9 @@ def _object(work: Path, out: Path) -> None:
     _run("gcc", "-c", "-O1", "-o", out, work / "hello.c")
 
 
+# What hardening guides ask for, and every protection turned off (with an executable stack).
+HARDENED = ("-O2", "-D_FORTIFY_SOURCE=2", "-fstack-protector-all", "-fPIE", "-pie", "-Wl,-z,relro,-z,now")
+UNHARDENED = ("-fno-stack-protector", "-U_FORTIFY_SOURCE", "-no-pie", "-Wl,-z,norelro,-z,lazy,-z,execstack")
 JE_PIC = "/usr/lib/x86_64-linux-gnu/libjemalloc_pic.a"
 SAMPLES = {
     s.name: s
@@ -178,6 +181,9 @@ SAMPLES = {
         Sample("rust-dynamic", ("rustc",), _rust()),
         Sample("rust-static-pie", ("rustc",), _rust("-C", "target-feature=+crt-static")),
         Sample("nolibc-static", ("gcc",), _nolibc),
+        Sample("hardened", ("gcc",), _c("gcc", *HARDENED)),
+        Sample("aarch64-hardened", ("aarch64-linux-gnu-gcc",), _c("aarch64-linux-gnu-gcc", *HARDENED)),
+        Sample("unhardened", ("gcc",), _c("gcc", *UNHARDENED)),
         Sample("object-file", ("gcc",), _object),
     )
 }

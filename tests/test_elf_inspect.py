@@ -38,6 +38,9 @@ TRUTH: dict[str, tuple[str, str, str | None, bool, str, str | None, bool, tuple[
     "rust-dynamic": ("x86_64", "DYN", "dynamic", True, "glibc", X86_INTERP, False, ()),
     "rust-static-pie": ("x86_64", "DYN", "static-pie", True, "glibc", None, False, ()),
     "nolibc-static": ("x86_64", "EXEC", "static", False, "none", None, False, ()),
+    "hardened": ("x86_64", "DYN", "dynamic", True, "glibc", X86_INTERP, False, ()),
+    "aarch64-hardened": ("aarch64", "DYN", "dynamic", True, "glibc", A64_INTERP, False, ()),
+    "unhardened": ("x86_64", "EXEC", "dynamic", False, "glibc", X86_INTERP, False, ()),
     "object-file": ("x86_64", "REL", None, False, "unknown", None, False, ()),
 }
 

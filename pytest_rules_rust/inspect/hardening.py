@@ -9,7 +9,10 @@
 * **Stack protector / FORTIFY**: evidence, not proof: a symbol the compiler's instrumentation
   calls (``__stack_chk_fail``, ``__stack_chk_guard``) or a fortified libc entry point
   (``__*_chk``: ``__printf_chk``, ``__memcpy_chk``, …) in ``.symtab`` or ``.dynsym``. ``None``
-  when no table can tell: no ``.symtab`` and nothing imported (a stripped static binary).
+  when no table can tell: no ``.symtab`` and nothing imported (a stripped static binary). In a
+  static binary the libc's own definitions count, as checksec counts them: musl always links
+  ``__stack_chk_fail`` (its startup code sets the canary), and glibc's ``libc.a`` is built with
+  the protector.
 * **glibc floor**: the highest numeric ``GLIBC_x.y`` version in ``.gnu.version_r``, the oldest
   glibc the binary runs on; ``None`` when nothing needs a glibc version (static, musl, no libc).
 
@@ -100,11 +103,12 @@ def summary(
     """One line as a release checklist reads it, e.g. ``PIE, full RELRO, NX, SSP, no FORTIFY``."""
     if relro is None:
         return "-"
-    words = ["PIE" if pie else "no PIE", f"{relro} RELRO", "NX" if nx else "no NX"]
+    words = ["PIE" if pie else "no PIE", "no RELRO" if relro == "none" else f"{relro} RELRO"]
+    if bind_now and relro != "full":  # full RELRO is RELRO with BIND_NOW; partial is without
+        words.append("BIND_NOW")
+    words.append("NX" if nx else "no NX")
     for word, value in (("SSP", stack_protector), ("FORTIFY", fortify)):
         words.append(word if value else f"{word} unknown" if value is None else f"no {word}")
-    if relro != "full":  # full RELRO already implies BIND_NOW
-        words.append("BIND_NOW" if bind_now else "lazy binding")
     return ", ".join(words)
 
 
