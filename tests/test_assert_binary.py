@@ -77,7 +77,44 @@ def test_needed_and_system_allocator(samples: ElfSamples) -> None:
     assert "  needed: Expected: includes libjemalloc.so.2, Actual: libmimalloc.so.2, libc.so.6" in text
 
 
+def test_hardening_expectations(samples: ElfSamples) -> None:
+    assert_binary(
+        samples.get("hardened"),
+        pie=True,
+        relro="full",
+        nx=True,
+        bind_now=True,
+        stack_protector=True,
+        fortify=True,
+        glibc_max="2.34",
+    )
+    assert_binary(samples.get("musl-static"), glibc_max="2.17")  # needs no glibc at all
+    path = samples.get("unhardened")
+    text = _failure(
+        path, relro="full", nx=True, bind_now=True, stack_protector=True, fortify=True, glibc_max="GLIBC_2.28"
+    )
+    lines = text.splitlines()
+    assert lines[0] == f"binary {path}: 6 of 6 expectations failed"
+    assert "  relro: Expected: full, Actual: none" in lines
+    assert "    evidence: no PT_GNU_RELRO segment" in lines
+    assert "  nx: Expected: True, Actual: False" in lines
+    assert "    evidence: PT_GNU_STACK flags RWX" in lines
+    assert "  stack_protector: Expected: True, Actual: False" in lines
+    assert "  glibc_max: Expected: at most GLIBC_2.28, Actual: GLIBC_2.34" in lines
+    assert "    evidence: GLIBC_2.34 from libc.so.6: __libc_start_main" in lines
+
+
+def test_unknown_hardening_says_why(samples: ElfSamples) -> None:
+    text = _failure(samples.get("musl-static-stripped"), stack_protector=False, fortify=False)
+    assert "  stack_protector: Expected: False, Actual: unknown" in text
+    assert "evidence: unknown: no .symtab and nothing imported" in text
+
+
 def test_bad_expectation_values_are_usage_errors(samples: ElfSamples) -> None:
+    with pytest.raises(UsageError, match=r"relro='yes'"):
+        assert_binary(samples.get("musl-static"), relro="yes")
+    with pytest.raises(UsageError, match=r"glibc_max='latest'"):
+        assert_binary(samples.get("musl-static"), glibc_max="latest")
     with pytest.raises(UsageError, match=r"linkage='staticc'"):
         assert_binary(samples.get("musl-static"), linkage="staticc")
     with pytest.raises(UsageError, match=r"allocator='tcmalloc'"):

@@ -72,8 +72,7 @@ def test_each_fact_names_its_evidence(samples: ElfSamples, name: str, topic: str
 def test_hardening_summary_line(samples: ElfSamples) -> None:
     assert inspect_binary(samples.get("hardened")).hardening == "PIE, full RELRO, NX, SSP, FORTIFY"
     assert (
-        inspect_binary(samples.get("unhardened")).hardening
-        == "no PIE, no RELRO, no NX, no SSP, no FORTIFY"
+        inspect_binary(samples.get("unhardened")).hardening == "no PIE, no RELRO, no NX, no SSP, no FORTIFY"
     )
     assert inspect_binary(samples.get("object-file")).hardening == "-"
 

@@ -15,7 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from elf_oracle import EM_AARCH64, FACTS, Candidate, candidates, elf_machine, readelf_facts, readelf_for, sample
+from elf_oracle import (
+    EM_AARCH64,
+    FACTS,
+    Candidate,
+    candidates,
+    elf_machine,
+    readelf_facts,
+    readelf_for,
+    sample,
+)
 from elf_samples import SAMPLES, ElfSamples, shared_samples
 
 from pytest_rules_rust.cache import Cache
@@ -110,7 +119,9 @@ def test_every_fact_agrees_with_readelf(
                 agree[fact] += 1
                 continue
             line = f"{c.path} {fact}: ours {mine[fact]!r}, readelf {other[fact]!r}"
-            reason = next((r for (part, f), r in EXPLAINED.items() if f == fact and part in str(c.path)), None)
+            reason = next(
+                (r for (part, f), r in EXPLAINED.items() if f == fact and part in str(c.path)), None
+            )
             disagreements.append(line + (f" ({reason})" if reason else ""))
             if reason is None:
                 unexplained.append(line)

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import UsageError
 from ..platforms import Platform
 from .elf import ALLOCATORS, LINKAGES, BinaryInfo, inspect_binary
+from .hardening import RELRO_LEVELS, version_key
 from .run import RunResult, run_binary
 
 _ARCH_WORDS = {"amd64": "x86_64", "arm64": "aarch64"}
@@ -43,6 +44,12 @@ def assert_binary(
     needed_includes: Iterable[str] = (),
     needed_excludes: Iterable[str] = (),
     build_id: bool | None = None,
+    relro: str | None = None,
+    nx: bool | None = None,
+    bind_now: bool | None = None,
+    stack_protector: bool | None = None,
+    fortify: bool | None = None,
+    glibc_max: str | None = None,
 ) -> BinaryInfo:
     """Assert what a binary is; returns its ``BinaryInfo`` when everything matches.
 
@@ -50,6 +57,14 @@ def assert_binary(
     ``libc`` takes ``glibc`` (alias ``gnu``), ``musl`` or ``none``; ``allocator`` takes
     ``jemalloc``, ``mimalloc``, or ``system`` (no other allocator linked); ``static=True`` accepts
     ``static`` and ``static-pie`` linkage; ``build_id=True`` asks for a GNU build-id note.
+
+    Hardening, as checksec reports it: ``relro`` takes ``none``, ``partial`` or ``full``;
+    ``nx``, ``bind_now``, ``stack_protector`` and ``fortify`` take booleans (the last two fail
+    as "unknown" on a stripped static binary, where no symbol table can show them);
+    ``glibc_max="2.28"`` passes when the binary needs no ``GLIBC_`` symbol version above 2.28
+    (static and musl binaries need none), i.e. it runs on glibc 2.28 and newer::
+
+        assert_binary(path, relro="full", nx=True, stack_protector=True, glibc_max="2.31")
     """
     __tracebackhide__ = True
     info = path_or_info if isinstance(path_or_info, BinaryInfo) else inspect_binary(path_or_info)
@@ -86,6 +101,19 @@ def assert_binary(
         _allocator_check(allocator, info, check)
     if build_id is not None:
         check("build_id", "present" if build_id else "absent", "present" if info.build_id else "absent")
+    if relro is not None:
+        _choice("relro", relro, RELRO_LEVELS)
+        check("relro", relro, info.relro, "; ".join(info.evidence_for("relro")))
+    for fact, want, have in (
+        ("nx", nx, info.nx),
+        ("bind_now", bind_now, info.bind_now),
+        ("stack_protector", stack_protector, info.stack_protector),
+        ("fortify", fortify, info.fortify),
+    ):
+        if want is not None:
+            check(fact, want, "unknown" if have is None else have, "; ".join(info.evidence_for(fact)))
+    if glibc_max is not None:
+        _glibc_max_check(glibc_max, info, check)
     actual_needed = ", ".join(info.needed) or "(none)"
     for lib in needed_includes:
         check("needed", f"includes {lib}", f"includes {lib}" if lib in info.needed else actual_needed)
@@ -163,6 +191,18 @@ def _allocator_check(allocator: str, info: BinaryInfo, check: Any) -> None:
     if not evidence and info.stripped:
         evidence = "stripped (no .symtab): only NEEDED entries or the allocator's strings can show it"
     check("allocator", name, actual, evidence)
+
+
+def _glibc_max_check(glibc_max: str, info: BinaryInfo, check: Any) -> None:
+    wanted = glibc_max.removeprefix("GLIBC_")
+    if not re.fullmatch(r"\d+(\.\d+)*", wanted):
+        raise UsageError(
+            f"assert_binary(glibc_max={glibc_max!r}): not a glibc version", hint='write it like "2.28"'
+        )
+    floor = info.glibc_floor
+    ok = floor is None or version_key(floor) <= version_key(wanted)
+    actual = f"at most GLIBC_{wanted}" if ok else f"GLIBC_{floor}"
+    check("glibc_max", f"at most GLIBC_{wanted}", actual, "; ".join(info.evidence_for("glibc_floor")))
 
 
 def _arch_word(arch: str) -> str:

@@ -59,7 +59,9 @@ def binary_inspector(rules_rust_settings: Settings) -> BinaryInspector:
 
     ``binary_inspector.check(path, arch="arm64", linkage="static", libc="musl", allocator="jemalloc")``
     fails with one Expected/Actual line per mismatch plus the evidence (interpreter, NEEDED,
-    symbol versions, symbols or strings). ``binary_inspector.run(path, ["--version"])`` runs an
+    symbol versions, symbols or strings). Hardening and the glibc floor, as release gates check
+    them: ``check(path, relro="full", nx=True, bind_now=True, stack_protector=True, fortify=True,
+    glibc_max="2.28")``. ``binary_inspector.run(path, ["--version"])`` runs an
     aarch64 binary through binfmt_misc or ``qemu-aarch64-static`` (``--rr-qemu``), with
     ``--rr-run-timeout``. Override this fixture to change the qemu route or timeout for a directory.
     """
