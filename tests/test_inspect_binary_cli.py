@@ -34,6 +34,7 @@ def test_json_output(samples: ElfSamples) -> None:
     assert list(data) == list(JSON_KEYS)
     assert data["machine"] == "aarch64" and data["linkage"] == "static" and data["libc"] == "musl"
     assert data["needed"] == [] and data["allocators"] == [] and data["stripped"] is True
+    assert (data["relro"], data["glibc_floor"], data["stack_protector"]) == ("partial", None, None)
     assert data["summary"].startswith("ELF 64-bit LSB executable, ARM aarch64")
 
 
@@ -42,6 +43,32 @@ def test_text_output_shows_evidence(samples: ElfSamples, capsys: pytest.CaptureF
     lines = capsys.readouterr().out.splitlines()
     assert "  allocators: jemalloc" in lines
     assert "  evidence[jemalloc]: string '<jemalloc>: ' in .rodata" in lines
+    assert "  stack_protector: -" in lines  # stripped static: no table can tell
+    assert (
+        "  evidence[stack_protector]: unknown: no .symtab and nothing imported (a stripped static file)"
+        in lines
+    )
+
+
+def test_hardening_in_text_and_json(samples: ElfSamples, capsys: pytest.CaptureFixture[str]) -> None:
+    path = samples.get("hardened")
+    assert main(["inspect-binary", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  hardening: PIE, full RELRO, NX, SSP, FORTIFY" in lines
+    for line in ("  relro: full", "  nx: True", "  bind_now: True", "  glibc_floor: 2.34"):
+        assert line in lines
+    assert "  evidence[glibc_floor]: GLIBC_2.34 from libc.so.6: __libc_start_main" in lines
+    assert main(["inspect-binary", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    hardening = {k: data[k] for k in ("relro", "nx", "stack_protector", "fortify", "bind_now", "glibc_floor")}
+    assert hardening == {
+        "relro": "full",
+        "nx": True,
+        "stack_protector": True,
+        "fortify": True,
+        "bind_now": True,
+        "glibc_floor": "2.34",
+    }
 
 
 def _bad_inputs(samples: ElfSamples, d: Path) -> dict[str, tuple[Path, str]]:

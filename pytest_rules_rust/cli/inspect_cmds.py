@@ -26,7 +26,8 @@ def one_line(exc: InspectError, default_hint: str) -> InspectError:
 
 def register(sub: Any) -> None:
     binary = sub.add_parser(
-        "inspect-binary", help="report machine, linkage, libc, allocators… of an ELF file"
+        "inspect-binary",
+        help="report machine, linkage, libc, allocators, hardening, glibc floor… of an ELF file",
     )
     binary.add_argument("file", metavar="FILE", type=Path, help="the ELF file to inspect")
     binary.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
@@ -45,6 +46,7 @@ def run_inspect_binary(args: argparse.Namespace) -> int:
         return 0
     print(info.path)
     print(f"  {info.summary}")
+    print(f"  hardening: {info.hardening}")
     for key, value in info.to_json().items():
         if key == "summary":
             continue

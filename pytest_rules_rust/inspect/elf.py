@@ -171,8 +171,9 @@ def inspect_binary(path: str | os.PathLike[str]) -> BinaryInfo:
             elf = ELFFile(fh)
             # pyelftools builds each segment and section anew per iteration (a dynamic segment
             # parses every section, hash tables included): read them once.
+            _check_tables(p, elf, len(data))
             segments, sections = list(elf.iter_segments()), list(elf.iter_sections())
-            _check_extents(p, elf, len(data), segments, sections)
+            _check_extents(p, len(data), segments, sections)
             return _Reader(p, elf, data, segments, sections).info()
         except InspectError:
             raise
@@ -214,7 +215,7 @@ def _check_file(p: Path) -> None:
         raise InspectError(f"{p}: {problem} ({size} bytes, shorter than an ELF header)")
 
 
-def _check_extents(p: Path, elf: ELFFile, size: int, segments: list[Any], sections: list[Any]) -> None:
+def _check_tables(p: Path, elf: ELFFile, size: int) -> None:
     h = elf.header
     tables = (
         ("program header table", h["e_phoff"], h["e_phnum"] * h["e_phentsize"]),
@@ -225,6 +226,9 @@ def _check_extents(p: Path, elf: ELFFile, size: int, segments: list[Any], sectio
             raise InspectError(
                 f"{p}: truncated ELF file ({what} ends at byte {off + length}, file has {size})"
             )
+
+
+def _check_extents(p: Path, size: int, segments: list[Any], sections: list[Any]) -> None:
     for seg in segments:
         if seg["p_filesz"] and seg["p_offset"] + seg["p_filesz"] > size:
             end = seg["p_offset"] + seg["p_filesz"]
