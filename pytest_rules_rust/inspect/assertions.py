@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,68 +69,125 @@ def assert_binary(
     """
     __tracebackhide__ = True
     info = path_or_info if isinstance(path_or_info, BinaryInfo) else inspect_binary(path_or_info)
-    checks: list[tuple[str, object, object, str]] = []  # name, expected, actual, evidence
-
-    def check(name: str, expected: object, actual: object, evidence: str = "") -> None:
-        checks.append((name, expected, actual, evidence))
-
-    if arch is not None:
-        check("arch", _arch_word(arch), info.machine)
-    if bits is not None:
-        check("bits", bits, info.bits)
-    if elf_type is not None:
-        check("elf_type", elf_type.upper().removeprefix("ET_"), info.elf_type)
-    if linkage is not None:
-        _choice("linkage", linkage, LINKAGES)
-        check("linkage", linkage, info.linkage, _interp_evidence(info))
-    if static is not None:
-        check("static", static, info.static, f"linkage {info.linkage}; {_interp_evidence(info)}")
-    if pie is not None:
-        check("pie", pie, info.pie, "; ".join(info.evidence_for("pie")) or f"ELF type {info.elf_type}")
-    if libc is not None:
-        wanted = _LIBC_ALIASES.get(libc.lower())
-        if wanted is None:
-            _choice("libc", libc, tuple(_LIBC_ALIASES))
-        check("libc", wanted, info.libc, "; ".join(info.evidence_for("libc")))
-    if interpreter is not None:
-        check("interpreter", interpreter, info.interpreter)
-    if stripped is not None:
-        check("stripped", stripped, info.stripped, ".symtab absent" if info.stripped else ".symtab present")
-    if debug_info is not None:
-        check("debug_info", debug_info, info.debug_info)
-    if allocator is not None:
-        _allocator_check(allocator, info, check)
-    if build_id is not None:
-        check("build_id", "present" if build_id else "absent", "present" if info.build_id else "absent")
-    if relro is not None:
-        _choice("relro", relro, RELRO_LEVELS)
-        check("relro", relro, info.relro, "; ".join(info.evidence_for("relro")))
-    for fact, want, have in (
-        ("nx", nx, info.nx),
-        ("bind_now", bind_now, info.bind_now),
-        ("stack_protector", stack_protector, info.stack_protector),
-        ("fortify", fortify, info.fortify),
-    ):
-        if want is not None:
-            check(fact, want, "unknown" if have is None else have, "; ".join(info.evidence_for(fact)))
-    if glibc_max is not None:
-        _glibc_max_check(glibc_max, info, check)
-    actual_needed = ", ".join(info.needed) or "(none)"
-    for lib in needed_includes:
-        check("needed", f"includes {lib}", f"includes {lib}" if lib in info.needed else actual_needed)
-    for lib in needed_excludes:
-        check("needed", f"excludes {lib}", f"excludes {lib}" if lib not in info.needed else actual_needed)
-
-    failed = [c for c in checks if c[1] != c[2]]
+    expected = {
+        "arch": arch,
+        "bits": bits,
+        "elf_type": elf_type,
+        "linkage": linkage,
+        "static": static,
+        "pie": pie,
+        "libc": libc,
+        "interpreter": interpreter,
+        "stripped": stripped,
+        "debug_info": debug_info,
+        "allocator": allocator,
+        "build_id": build_id,
+        "relro": relro,
+        "nx": nx,
+        "bind_now": bind_now,
+        "stack_protector": stack_protector,
+        "fortify": fortify,
+        "glibc_max": glibc_max,
+        "needed_includes": tuple(needed_includes),
+        "needed_excludes": tuple(needed_excludes),
+    }
+    checks = binary_checks(info, expected)
+    failed = [c for c in checks if not c.passed]
     if failed:
         lines = [f"binary {info.path}: {len(failed)} of {len(checks)} expectations failed"]
-        for name, expected, actual, evidence in failed:
-            lines.append(f"  {name}: Expected: {_show(expected)}, Actual: {_show(actual)}")
-            if evidence:
-                lines.append(f"    evidence: {evidence}")
+        lines += [line for c in failed for line in c.lines()]
         lines.append(f"  file: {info.summary}")
         raise AssertionError("\n".join(lines))
     return info
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One expectation checked against a binary, with the evidence behind the actual value."""
+
+    name: str
+    expected: object
+    actual: object
+    evidence: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.expected == self.actual
+
+    def lines(self, indent: str = "  ") -> list[str]:
+        """``name: Expected: X, Actual: Y`` and, below it, the evidence."""
+        out = [f"{indent}{self.name}: Expected: {_show(self.expected)}, Actual: {_show(self.actual)}"]
+        if self.evidence:
+            out.append(f"{indent}  evidence: {self.evidence}")
+        return out
+
+
+BINARY_EXPECTATIONS = (
+    "arch", "bits", "elf_type", "linkage", "static", "pie", "libc", "interpreter", "stripped",
+    "debug_info", "allocator", "build_id", "relro", "nx", "bind_now", "stack_protector", "fortify",
+    "glibc_max", "needed_includes", "needed_excludes",
+)  # fmt: skip
+
+
+def binary_checks(info: BinaryInfo, expected: Mapping[str, Any]) -> list[Expectation]:
+    """Every expectation in ``expected`` (``assert_binary``'s keywords; None and empty values are
+    not checked) against ``info``; ``UsageError`` for an unknown name or value."""
+    unknown = sorted(set(expected) - set(BINARY_EXPECTATIONS))
+    if unknown:
+        raise UsageError(
+            f"unknown binary expectation {unknown[0]!r}", hint=f"use one of {', '.join(BINARY_EXPECTATIONS)}"
+        )
+    checks: list[Expectation] = []
+
+    def check(name: str, want: object, actual: object, evidence: str = "") -> None:
+        checks.append(Expectation(name, want, actual, evidence))
+
+    e = {k: v for k, v in expected.items() if v is not None}
+    if "arch" in e:
+        check("arch", _arch_word(e["arch"]), info.machine)
+    if "bits" in e:
+        check("bits", e["bits"], info.bits)
+    if "elf_type" in e:
+        check("elf_type", str(e["elf_type"]).upper().removeprefix("ET_"), info.elf_type)
+    if "linkage" in e:
+        _choice("linkage", e["linkage"], LINKAGES)
+        check("linkage", e["linkage"], info.linkage, _interp_evidence(info))
+    if "static" in e:
+        check("static", e["static"], info.static, f"linkage {info.linkage}; {_interp_evidence(info)}")
+    if "pie" in e:
+        check("pie", e["pie"], info.pie, "; ".join(info.evidence_for("pie")) or f"ELF type {info.elf_type}")
+    if "libc" in e:
+        wanted = _LIBC_ALIASES.get(str(e["libc"]).lower())
+        if wanted is None:
+            _choice("libc", e["libc"], tuple(_LIBC_ALIASES))
+        check("libc", wanted, info.libc, "; ".join(info.evidence_for("libc")))
+    if "interpreter" in e:
+        check("interpreter", e["interpreter"], info.interpreter)
+    if "stripped" in e:
+        check(
+            "stripped", e["stripped"], info.stripped, ".symtab absent" if info.stripped else ".symtab present"
+        )
+    if "debug_info" in e:
+        check("debug_info", e["debug_info"], info.debug_info)
+    if "allocator" in e:
+        _allocator_check(e["allocator"], info, check)
+    if "build_id" in e:
+        check("build_id", "present" if e["build_id"] else "absent", "present" if info.build_id else "absent")
+    if "relro" in e:
+        _choice("relro", e["relro"], RELRO_LEVELS)
+        check("relro", e["relro"], info.relro, "; ".join(info.evidence_for("relro")))
+    for fact in ("nx", "bind_now", "stack_protector", "fortify"):
+        if fact in e:
+            have = getattr(info, fact)
+            check(fact, e[fact], "unknown" if have is None else have, "; ".join(info.evidence_for(fact)))
+    if "glibc_max" in e:
+        _glibc_max_check(str(e["glibc_max"]), info, check)
+    actual_needed = ", ".join(info.needed) or "(none)"
+    for lib in e.get("needed_includes", ()):
+        check("needed", f"includes {lib}", f"includes {lib}" if lib in info.needed else actual_needed)
+    for lib in e.get("needed_excludes", ()):
+        check("needed", f"excludes {lib}", f"excludes {lib}" if lib not in info.needed else actual_needed)
+    return checks
 
 
 def assert_runs(

@@ -6,6 +6,9 @@ separate: a ``Source`` answers stat/read/metadata/run, each check kind validates
 itself and runs against any source; one loop runs them all and collects every mismatch,
 worded ``Expected: X, Actual: Y``. A field left unset in the YAML is not checked.
 
+Beyond container-structure-test, ``binaryTests`` (``binary_check.py``) require facts of every ELF
+file in the image, or of the listed ``paths``: hardening, glibc floor, linkage, libc, stripped…
+
 >>> spec = StructureSpec.load(Path("image_test.yaml"))          # doctest: +SKIP
 >>> spec.check(Path("bazel-bin/image_index")).assert_ok()         # doctest: +SKIP
 """
@@ -25,6 +28,7 @@ import yaml
 from ..containers.load import CommandOutput, LoadedImage, docker_available, loaded, run_command
 from ..errors import InspectError, UsageError
 from ..platforms import Platform
+from .binary_check import BinaryCheck
 from .oci import FileEntry, ImageInfo, PlatformImage, inspect_image
 
 # ---------------------------------------------------------------- sources
@@ -41,6 +45,7 @@ class Source(Protocol):
     def description(self) -> str: ...
 
     def stat(self, path: str) -> FileEntry | None: ...
+    def entries(self) -> Mapping[str, FileEntry]: ...
     def read(self, path: str) -> bytes: ...
     def metadata(self) -> PlatformImage: ...
     def run(self, command: Sequence[str], env: Mapping[str, str]) -> CommandOutput: ...
@@ -59,9 +64,12 @@ class LayoutSource:
         return f"{self.info.path} [{self.image.platform}]"
 
     def stat(self, path: str) -> FileEntry | None:
+        return self.entries().get("/" + path.strip("/"))
+
+    def entries(self) -> Mapping[str, FileEntry]:
         if not self._fs:
             self._fs = self.image.filesystem()
-        return self._fs.get("/" + path.strip("/"))
+        return self._fs
 
     def read(self, path: str) -> bytes:
         return self.info.read_file(self.image, path)
@@ -93,6 +101,9 @@ class ContainerSource:
 
     def stat(self, path: str) -> FileEntry | None:
         return self.layout.stat(path)
+
+    def entries(self) -> Mapping[str, FileEntry]:
+        return self.layout.entries()
 
     def read(self, path: str) -> bytes:
         return self.layout.read(path)
@@ -364,22 +375,25 @@ class CommandCheck:
         return errors
 
 
-Check = FileExistenceCheck | FileContentCheck | MetadataCheck | CommandCheck
+Check = FileExistenceCheck | FileContentCheck | MetadataCheck | CommandCheck | BinaryCheck
 _KINDS: dict[str, Callable[[Mapping[str, Any], str], Check]] = {
     "fileExistenceTests": FileExistenceCheck.parse,
     "fileContentTests": FileContentCheck.parse,
     "commandTests": CommandCheck.parse,
+    "binaryTests": BinaryCheck.parse,
 }
 _KEY_SETS: dict[str, frozenset[str]] = {
     "fileExistenceTests": FileExistenceCheck.keys,
     "fileContentTests": FileContentCheck.keys,
     "commandTests": CommandCheck.keys,
+    "binaryTests": BinaryCheck.keys,
     "metadataTest": MetadataCheck.keys,
 }
 _REQUIRED = {
     "fileExistenceTests": ("name", "path"),
     "fileContentTests": ("name", "path"),
     "commandTests": ("name", "command"),
+    "binaryTests": ("name",),
 }
 _TOP_KEYS = frozenset({"schemaVersion", "globalEnvVars", "metadataTest", *_KINDS})
 
