@@ -1,7 +1,8 @@
 """The main job: every workspace × platform × libc built in containers, inspected, run, reported.
 
 ``run_matrix(job)`` uses the same plain functions the plugin's fixtures wrap: ``materialise`` →
-``builders.build`` (preflight first) → ``inspect_binary`` → ``run_binary`` (qemu for arm64) →
+``builders.build`` (preflight first) → ``inspect_binary`` (machine, what the Cargo profile and libc
+promise, glibc floor and hardening for the report) → ``run_binary`` (qemu for arm64) →
 for workspaces with an ``[oci]`` table, the rules_oci-style image index served by Docker on both
 platforms → ``MatrixReport``. What a workspace's binaries should print comes from its manifest::
 
@@ -28,7 +29,10 @@ from . import builders
 from .builders.base import BuildRequest, BuildResult
 from .cache import Cache
 from .errors import RulesRustError
+from .inspect.elf import BinaryInfo, inspect_binary
+from .inspect.hardening import version_key
 from .platforms import ALL_PLATFORMS, Libc, Platform
+from .profile_promises import Promises, promises
 from .progress import Progress
 from .report import MatrixEntry, MatrixReport
 from .workspaces import Workspace, list_templates, manifest_table, materialise
@@ -50,18 +54,23 @@ def _entry(ws: Workspace, platform: Platform, libc: str, job: MatrixJob, **kw: A
     return MatrixEntry(ws.name, platform.docker, job.builder, libc, job.profile, **kw)
 
 
-def _check_binary(path: Path, platform: Platform, libc: str) -> list[str]:
-    from .inspect import inspect_binary
-
-    info = inspect_binary(path)
+def _check_binary(info: BinaryInfo, platform: Platform, promised: Promises) -> list[str]:
     problems = []
     if info.machine != platform.cpu:
         problems.append(f"machine is {info.machine}, expected {platform.cpu}")
-    if libc == "musl" and info.linkage == "dynamic":
-        problems.append(f"musl binary is dynamically linked ({info.interpreter})")
-    if libc == "musl" and info.libc not in ("musl", "none"):
+    if promised.no_interpreter and info.libc not in ("musl", "none"):
         problems.append(f"libc is {info.libc}, expected musl")
-    return problems
+    return problems + promised.problems(info)
+
+
+def _binary_facts(infos: dict[str, BinaryInfo]) -> tuple[str | None, str]:
+    """The cell's glibc floor (the highest its binaries need) and each binary's hardening summary."""
+    floors = [i.glibc_floor for i in infos.values() if i.glibc_floor]
+    floor = max(floors, key=version_key) if floors else None
+    summaries = {name: info.hardening for name, info in infos.items()}
+    if len(set(summaries.values())) == 1:
+        return floor, next(iter(summaries.values()))
+    return floor, "; ".join(f"{name}: {text}" for name, text in summaries.items())
 
 
 def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool, str]:
@@ -104,7 +113,10 @@ def build_cell(
         ), None
     binaries = [a for a in result.artifacts if a.kind == "binary"]
     size = max((a.path.stat().st_size for a in binaries), default=None)
-    problems = [f"{a.target}: {p}" for a in binaries for p in _check_binary(a.path, platform, libc)]
+    infos = {a.target: inspect_binary(a.path) for a in binaries}
+    promised = promises(ws.root, job.profile, libc)
+    problems = [f"{t}: {p}" for t, info in infos.items() for p in _check_binary(info, platform, promised)]
+    glibc_floor, hardening = _binary_facts(infos)
     try:
         ran, problem = _smoke(result, ws, platform)
     except RulesRustError as exc:
@@ -122,6 +134,8 @@ def build_cell(
         binary_size=size,
         reason="; ".join(problems),
         log=str(result.log),
+        glibc_floor=glibc_floor,
+        hardening=hardening,
     )
     return entry, result
 

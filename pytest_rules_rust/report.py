@@ -1,4 +1,5 @@
-"""The run's matrix: workspace × platform × builder with status, duration and binary size.
+"""The run's matrix: workspace × platform × builder with status, duration, binary size, and the
+binaries' glibc floor and hardening summary.
 
 Entries travel from the test that produced them (possibly on an xdist worker) to the controller in
 the test report's ``user_properties``; ``MatrixReport`` merges them, prints the terminal table and
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 PROPERTY = "rules_rust_matrix"
 Status = Literal["built", "ran", "failed", "skipped"]
+COLUMNS = (
+    "workspace", "platform", "builder", "libc", "profile", "status", "duration", "binary size",
+    "glibc floor", "hardening",
+)  # fmt: skip
 # When two tests report on the same cell, the more telling status wins.
 _RANK: dict[str, int] = {"skipped": 0, "built": 1, "ran": 2, "failed": 3}
 
@@ -39,6 +44,8 @@ class MatrixEntry:
     binary_size: int | None = None
     reason: str = ""
     log: str | None = None
+    glibc_floor: str | None = None  # the highest GLIBC_ version the cell's binaries need
+    hardening: str = ""  # checksec-style summary per binary ("PIE, full RELRO, NX, …")
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -108,7 +115,11 @@ class MatrixReport:
         if old is None or _RANK[entry.status] >= _RANK[old.status]:
             if old is not None and entry.duration_s is None:
                 entry = replace(
-                    entry, duration_s=old.duration_s, binary_size=entry.binary_size or old.binary_size
+                    entry,
+                    duration_s=old.duration_s,
+                    binary_size=entry.binary_size or old.binary_size,
+                    glibc_floor=entry.glibc_floor or old.glibc_floor,
+                    hardening=entry.hardening or old.hardening,
                 )
             self.entries[entry.key] = entry
 
@@ -130,7 +141,7 @@ class MatrixReport:
         }
 
     def table_rows(self) -> list[list[str]]:
-        rows = [["workspace", "platform", "builder", "libc", "profile", "status", "duration", "binary size"]]
+        rows = [list(COLUMNS)]
         for e in self.sorted():
             status = e.status + (f" ({e.reason})" if e.reason else "")
             rows.append(
@@ -143,6 +154,8 @@ class MatrixReport:
                     status,
                     f"{e.duration_s:.1f} s" if e.duration_s is not None else "-",
                     _size(e.binary_size),
+                    e.glibc_floor or "-",
+                    e.hardening or "-",
                 ]
             )
         return rows

@@ -37,8 +37,19 @@ def test_libc_and_profile_are_separate_cells() -> None:
 def test_text_table_aligns_columns() -> None:
     rep = MatrixReport()
     rep.add(
-        MatrixEntry("musl_jemalloc_oci", "linux/arm64", "cargo", "musl", "release", "ran", 95.25, 3 << 20)
+        MatrixEntry(
+            "musl_jemalloc_oci",
+            "linux/arm64",
+            "cargo",
+            "musl",
+            "release",
+            "ran",
+            95.25,
+            3 << 20,
+            hardening="no PIE, partial RELRO, NX, SSP unknown, FORTIFY unknown",
+        )
     )
+    rep.add(MatrixEntry("cross", "linux/amd64", "cargo", glibc_floor="2.34", hardening="PIE, full RELRO"))
     rep.add(MatrixEntry("cross", "linux/amd64", "bazel", status="skipped", reason="Bazel unavailable"))
     lines = rep.to_text().splitlines()
     assert lines[0].split() == [
@@ -51,9 +62,17 @@ def test_text_table_aligns_columns() -> None:
         "duration",
         "binary",
         "size",
+        "glibc",
+        "floor",
+        "hardening",
     ]
-    assert "95.2 s" in lines[2] and "3.0 MiB" in lines[2]
-    assert lines[1].index("linux/amd64") == lines[2].index("linux/arm64")
+    assert "95.2 s" in lines[3] and "3.0 MiB" in lines[3]
+    assert lines[3].endswith("  -            no PIE, partial RELRO, NX, SSP unknown, FORTIFY unknown")
+    assert lines[2].endswith("  2.34         PIE, full RELRO")
+    assert lines[1].index("linux/amd64") == lines[3].index("linux/arm64")
+    assert "| 2.34 | PIE, full RELRO |" in rep.to_markdown()
+    cell = rep.to_json()["matrix"][1]
+    assert (cell["glibc_floor"], cell["hardening"]) == ("2.34", "PIE, full RELRO")
 
 
 def test_write_is_versioned_and_copies_plots(tmp_path: Path) -> None:
