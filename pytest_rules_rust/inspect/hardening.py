@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,11 @@ def read_hardening(
         bind_now = _bind_now(dynamic, evidence)
         relro = _relro(segments, dynamic, bind_now, evidence)
         nx = _nx(segments, evidence)
-    symbol_tables = {name: names for name, names in symbol_tables.items() if names}
+    # ld writes imported names into .symtab with their version: __printf_chk@GLIBC_2.3.4
+    plain = {
+        table: frozenset(n.partition("@")[0] for n in names) - {""} for table, names in symbol_tables.items()
+    }
+    symbol_tables = {table: names for table, names in plain.items() if names}
     tells = ".symtab" in symbol_tables or bool(dynamic.needed)
     stack_protector = _symbol_fact(
         "stack_protector", symbol_tables, tells, lambda s: s in STACK_PROTECTOR_SYMBOLS, evidence
@@ -165,14 +169,12 @@ def _symbol_fact(
     topic: str,
     tables: Mapping[str, frozenset[str]],
     tells: bool,
-    match: Any,
+    match: Callable[[str], object],
     evidence: list[tuple[str, str]],
 ) -> bool | None:
     found = False
     for table, names in sorted(tables.items(), reverse=True):  # .symtab before .dynsym
-        # ld writes imported names into .symtab with their version: __printf_chk@GLIBC_2.3.4
-        hits = sorted({n.partition("@")[0] for n in names} - {""})
-        hits = [n for n in hits if match(n)]
+        hits = sorted(n for n in names if match(n))
         if hits:
             more = f" (+{len(hits) - 3} more)" if len(hits) > 3 else ""
             evidence.append((topic, f"{table}: {', '.join(hits[:3])}{more}"))
