@@ -28,7 +28,7 @@ from ..progress import Progress
 from .load import LABEL_PID, LABEL_SESSION, load_platform, session_labels
 from .oci_write import write_image
 
-DATA = Path(__file__).parent / "data" / "registry"
+DATA = Path(__file__).resolve().parents[1] / "data" / "registry"
 COMPOSE_FILE = DATA / "docker-compose.yml"
 REGISTRY_BINARY = Path("/usr/bin/docker-registry")
 REGISTRY_REPO = "pytest-rules-rust/registry"
