@@ -17,8 +17,8 @@ from typing import Any
 
 import starlark as sl
 
+from . import guard, prelude, text
 from . import model as m
-from . import prelude, text
 
 _GLOBALS = sl.Globals.extended_by(
     [
@@ -28,8 +28,12 @@ _GLOBALS = sl.Globals.extended_by(
         sl.LibraryExtension.Json,
     ]
 )
+# Bazel's dialect: standard Starlark plus keyword-only parameters (``def f(*, name)``).
+DIALECT = sl.Dialect.standard()
+DIALECT.enable_keyword_only_arguments = True
 _FRAME = re.compile(r"^\s*\* (.+?):(\d+), in (.*)$", re.M)
 _NOT_FOUND = re.compile(r"Variable `(\w+)` not found")
+_SAME_NAME_HINT = re.compile(r"`(\w+)`, did you mean `\1`\?")
 _ERR_POS = re.compile(r"--> (.+?):(\d+):(\d+)")
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
@@ -41,21 +45,33 @@ BZL_GLOBALS = frozenset(
         "cc_common",
         "coverage_common",
         "java_common",
+        "java_proto_common",
         "proto_common_do_not_use",
+        "py_internal",
         "testing",
-        "JavaInfo",
-        "JavaPluginInfo",
-        "PyInfo",
-        "PyRuntimeInfo",
+        "set",
+        "AnalysisTestResultInfo",
+        "AppleDynamicFrameworkInfo",
+        "AppleExecutableBinaryInfo",
+        "CcSharedLibraryInfo",
         "CcToolchainConfigInfo",
+        "CcToolchainInfo",
         "DebugPackageInfo",
         "ExecutionInfo",
+        "FeatureFlagInfo",
+        "JavaInfo",
+        "JavaPluginInfo",
+        "ObjcInfo",
         "PackageSpecificationInfo",
         "ProguardSpecProvider",
+        "ProtoInfo",
+        "PyInfo",
+        "PyRuntimeInfo",
         "TemplateVariableInfo",
         "ToolchainInfo",
         "py_common",
         "materializer_rule",
+        "exec_transition",
     ]
 )
 # What recorded calls of external functions return (the rest return None).
@@ -140,6 +156,7 @@ def parse_error(exc: Exception) -> StarlarkProblem:
     first = next((ln for ln in lines if ln.startswith("error:")), lines[0] if lines else raw)
     first = re.sub(r"^error: ", "", first)
     first = re.sub(r"^Parse error: ", "", first)
+    first = _SAME_NAME_HINT.sub(r"`\1`", first)
     if len(first) > 160:
         first = first[:150].rsplit(",", 1)[0] + ", …"
     pos = _ERR_POS.search(raw)
@@ -165,7 +182,9 @@ class Session:
     files_by_pkg: dict[str, list[str]] = field(default_factory=dict)
     packages: dict[str, str] = field(default_factory=dict)  # package -> BUILD file
     bzl_cache: dict[str, sl.FrozenModule] = field(default_factory=dict)
+    failed_bzl: set[str] = field(default_factory=set)
     rule_names: dict[int, str] = field(default_factory=dict)
+    rule_string_attrs: dict[int, frozenset[str]] = field(default_factory=dict)
     targets_by_pkg: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # Markdown mode: values and stubs that earlier blocks bound (name -> Starlark snippet or JSON value).
     doc_env: dict[str, Any] = field(default_factory=dict)
@@ -185,6 +204,7 @@ class Session:
             src = self.sources.get(file, "").split("\n")
             mt = re.match(r"\s*(\w+)\s*=", src[line - 1]) if 0 < line <= len(src) else None
             self.rule_names[idx] = mt.group(1) if mt else f"rule@{file}:{line}"
+            self.rule_string_attrs[idx] = frozenset(str(a) for a in payload.get("string_attrs") or [])
         return idx
 
     def _glob(self, include: list[str], exclude: list[str]) -> list[str]:
@@ -249,11 +269,40 @@ class Session:
     def eval_file(
         self, display: str, source: str, flavour: str, package: str, *, allow_stub: Callable[[str], bool]
     ) -> sl.Module | None:
-        """Parse and evaluate one file; findings go to ``self.findings``. Returns the module (if it ran)."""
+        """Parse and evaluate one file; findings go to ``self.findings``. Returns the module (if it ran).
+
+        A file beyond the limits is not given to the interpreter; an exception or interpreter
+        panic while handling it becomes a finding on it. Either way the run goes on.
+        """
         self.sources[display] = source
         self.package = package
+        refused = guard.shape_problem(display, source)
+        if refused is not None:
+            self.findings.append(refused)
+            self.incomplete.add(package if flavour == "build" else display)
+            return None
+        saved = self.package
+        mod = guard.isolated(
+            display,
+            "evaluating",
+            lambda: self._eval_file(display, source, flavour, package, allow_stub),
+            self.crashed,
+        )
+        self.package = saved
+        if mod is None:
+            self.incomplete.add(package if flavour == "build" else display)
+        return mod
+
+    def crashed(self, finding: m.Finding) -> None:
+        """Record a crash finding (once per file)."""
+        if not any(f.file == finding.file and f.code == finding.code for f in self.findings):
+            self.findings.append(finding)
+
+    def _eval_file(
+        self, display: str, source: str, flavour: str, package: str, allow_stub: Callable[[str], bool]
+    ) -> sl.Module | None:
         try:
-            ast = sl.parse(display, source)
+            ast = sl.parse(display, source, DIALECT)
         except sl.StarlarkError as exc:
             self.syntax_finding(display, source, exc)
             self.incomplete.add(package if flavour == "build" else display)
@@ -289,16 +338,31 @@ class Session:
                 return mod
         return None
 
+    def read(self, rel: str) -> str | None:
+        """The text of a workspace file; a finding (and None) when it cannot be read or is too big."""
+        assert self.root is not None
+        src = guard.read_source(self.root, rel)
+        if src.finding is not None:
+            self.findings.append(src.finding)
+        return src.text
+
     def load(self, module_id: str, requester: str, package: str, symbols: list[str], source: str) -> Any:
-        """FileLoader callback: the workspace's own .bzl files are evaluated, others stubbed."""
+        """FileLoader callback: the workspace's own .bzl files are evaluated, others stubbed.
+
+        A .bzl file that could not be evaluated completely answers every load with stubs for
+        exactly the symbols that load asks for, so one broken file yields one finding (on it),
+        not one on every file that loads it.
+        """
         path = self.main_repo_path(module_id, package)
         if path is None or self.root is None or self.fragment:
             return self.external_module(module_id, symbols, source)
-        if path in self.bzl_cache:
-            return self.bzl_cache[path]
+        cached = self.bzl_cache.get(path)
+        if cached is not None:
+            return cached
+        if path in self.failed_bzl:
+            return self.external_module(module_id, symbols, source)
         file = self.root / path
         saved = self.package
-        frozen: sl.FrozenModule
         if not file.is_file():
             self.findings.append(
                 m.Finding(
@@ -310,17 +374,19 @@ class Session:
                     "fix the label (//package:file.bzl, relative to the workspace root) or add the file",
                 )
             )
-            frozen = self.external_module(module_id, symbols, source)
-        else:
-            bzl_src = file.read_text(encoding="utf-8", errors="replace")
-            pkg = str(Path(path).parent).replace(".", "") if "/" in path else ""
+            self.failed_bzl.add(path)
+            return self.external_module(module_id, symbols, source)
+        self.failed_bzl.add(path)  # until it evaluates: a load cycle must not recurse
+        bzl_src = self.read(path)
+        mod = None
+        if bzl_src is not None:
+            pkg = path.rsplit("/", 1)[0] if "/" in path else ""
             mod = self.eval_file(path, bzl_src, "build", pkg, allow_stub=lambda n: n in BZL_GLOBALS)
-            self.package = saved
-            if mod is None or path in self.incomplete:
-                frozen = self.external_module(module_id, symbols, source)
-            else:
-                frozen = mod.freeze()
         self.package = saved
+        if mod is None or path in self.incomplete:
+            return self.external_module(module_id, symbols, source)
+        frozen = mod.freeze()
+        self.failed_bzl.discard(path)
         self.bzl_cache[path] = frozen
         return frozen
 
@@ -478,52 +544,87 @@ def walk(root: Path) -> Tree:
 
 
 def evaluate_workspace(root: Path) -> m.Model:
-    """Evaluate MODULE.bazel (and its includes), WORKSPACE(.bzlmod), every BUILD and .bzl file of ``root``."""
+    """Evaluate what Bazel reads: MODULE.bazel (and its includes), WORKSPACE(.bzlmod), every BUILD
+    file, and the .bzl files those load (transitively). A .bzl file nothing loads is not read."""
     tree = walk(root)
     s = Session(root, files_by_pkg=tree.files_by_pkg, packages=tree.packages)
-    module_file = root / "MODULE.bazel"
-    if module_file.is_file():
-        src = module_file.read_text(encoding="utf-8", errors="replace")
-        name_m = re.search(r"module\(\s*[^)]*?name\s*=\s*\"([^\"]+)\"", src, re.S)
-        s.module_name = name_m.group(1) if name_m else ""
-        s.eval_file("MODULE.bazel", src, "module", "", allow_stub=lambda n: False)
+    if (root / "MODULE.bazel").is_file():
+        src = s.read("MODULE.bazel")
+        if src is not None:
+            name_m = re.search(r"module\(\s*[^)]*?name\s*=\s*\"([^\"]+)\"", src, re.S)
+            s.module_name = name_m.group(1) if name_m else ""
+            s.eval_file("MODULE.bazel", src, "module", "", allow_stub=lambda n: False)
         done = {"MODULE.bazel"}
         for rec in list(s.records):
             if rec.kind == "include":
                 path = s.main_repo_path(str(rec.payload["label"]), "")
                 if path and path not in done and (root / path).is_file():
                     done.add(path)
-                    s.eval_file(path, (root / path).read_text(), "module", "", allow_stub=lambda n: False)
+                    inc = s.read(path)
+                    if inc is not None:
+                        s.eval_file(path, inc, "module", "", allow_stub=lambda n: False)
     for ws in ("WORKSPACE.bzlmod", "WORKSPACE", "WORKSPACE.bazel"):
         if (root / ws).is_file():
             s.package = "//external"
-            s.eval_file(
-                ws,
-                (root / ws).read_text(encoding="utf-8", errors="replace"),
-                "build",
-                "//external",
-                allow_stub=lambda n: True,
-            )
+            ws_src = s.read(ws)
+            if ws_src is not None:
+                s.eval_file(ws, ws_src, "build", "//external", allow_stub=lambda n: True)
             break
     for pkg, build in sorted(tree.packages.items()):
-        src = (root / build).read_text(encoding="utf-8", errors="replace")
-        s.eval_file(build, src, "build", pkg, allow_stub=lambda n: False)
-    for bzl in tree.bzl_files:
-        mid = "//" + bzl.rsplit("/", 1)[0] + ":" + bzl.rsplit("/", 1)[-1] if "/" in bzl else "//:" + bzl
-        if bzl not in s.bzl_cache:
-            s.load(mid, bzl, "", [], "")
-    rc = root / ".bazelrc"
-    platforms = re.findall(r"--platforms[= ](\S+)", rc.read_text(errors="replace")) if rc.is_file() else []
-    bv = root / ".bazelversion"
-    version = bv.read_text().strip() if bv.is_file() else ""
-    return build_model(s, str(root), tuple(platforms), version, tree.all_files)
+        build_src = s.read(build)
+        if build_src is None:
+            s.incomplete.add(pkg)
+            continue
+        s.eval_file(build, build_src, "build", pkg, allow_stub=lambda n: False)
+    return build_model(s, str(root), bazel_settings(root), tree.all_files)
+
+
+@dataclass(frozen=True)
+class BazelSettings:
+    """What .bazelrc and .bazelversion say about every build of the workspace."""
+
+    platforms: tuple[str, ...] = ()
+    config_platforms: tuple[str, ...] = ()
+    enable_workspace: bool | None = None
+    version: str = ""
+
+
+_RC_LINE = re.compile(r"^(build|common|test|run|cquery|query|startup)(:\S+)?\s+(.*)$")
+
+
+def bazel_settings(root: Path) -> BazelSettings:
+    """``--platforms`` (for every build / for named configs) and ``--enable_workspace`` from
+    .bazelrc, and the version in .bazelversion."""
+    platforms: list[str] = []
+    config_platforms: list[str] = []
+    enable_workspace: bool | None = None
+    for line in _read_small(root / ".bazelrc").splitlines():
+        mt = _RC_LINE.match(line.strip())
+        if not mt:
+            continue
+        target = config_platforms if mt.group(2) else platforms
+        for flag in re.findall(r"--platforms[= ](\S+)", mt.group(3)):
+            target.extend(p for p in flag.strip("'\"").split(",") if p)
+        if not mt.group(2):
+            for neg, val in re.findall(r"--(no)?enable_workspace(?:=(\w+))?", mt.group(3)):
+                enable_workspace = not neg and val.lower() not in ("false", "0", "no")
+    return BazelSettings(
+        tuple(platforms), tuple(config_platforms), enable_workspace, _read_small(root / ".bazelversion").strip()
+    )
+
+
+def _read_small(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(1 << 20).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def build_model(
     s: Session,
     root: str,
-    bazelrc_platforms: tuple[str, ...] = (),
-    bazel_version: str = "",
+    settings: BazelSettings = BazelSettings(),
     all_files: frozenset[str] = frozenset(),
     blocks: tuple[tuple[int, int], ...] = (),
 ) -> m.Model:
@@ -570,10 +671,20 @@ def build_model(
             ws_macros = True
         elif r.kind == "target":
             kind = str(p.get("kind") or "")
+            string_attrs: frozenset[str] = frozenset()
             if "rule" in p:
                 kind = s.rule_names.get(int(p["rule"]), kind or "rule")
+                string_attrs = s.rule_string_attrs.get(int(p["rule"]), frozenset())
             targets.append(
-                m.Target(loc, r.package, str(p["name"]), kind, str(p["origin"]), dict(p.get("attrs") or {}))
+                m.Target(
+                    loc,
+                    r.package,
+                    str(p["name"]),
+                    kind,
+                    str(p["origin"]),
+                    dict(p.get("attrs") or {}),
+                    string_attrs,
+                )
             )
         elif r.kind == "select":
             selects.append(m.Select(loc, r.package, tuple(str(k) for k in p["keys"])))
@@ -612,8 +723,10 @@ def build_model(
         rebindings=tuple(s.rebindings),
         package_calls=tuple(pkg_calls),
         workspace_file_has_macros=ws_macros,
-        bazelrc_platforms=bazelrc_platforms,
-        bazel_version=bazel_version,
+        bazelrc_platforms=settings.platforms,
+        bazelrc_config_platforms=settings.config_platforms,
+        bazelrc_enable_workspace=settings.enable_workspace,
+        bazel_version=settings.version,
         all_files=all_files,
         blocks=blocks,
         files=dict(s.sources),

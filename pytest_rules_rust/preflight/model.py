@@ -167,6 +167,8 @@ class Target:
     kind: str
     origin: str
     attrs: Mapping[str, Any]
+    string_attrs: frozenset[str] = frozenset()
+    """Attributes the rule declares as non-label types (known for the workspace's own rules)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,11 @@ class Model:
     package_calls: tuple[Loc, ...] = ()
     workspace_file_has_macros: bool = False
     bazelrc_platforms: tuple[str, ...] = ()
+    """``--platforms`` that .bazelrc applies to every build."""
+    bazelrc_config_platforms: tuple[str, ...] = ()
+    """``--platforms`` of named .bazelrc configs (``build:arm64 --platforms=...``)."""
+    bazelrc_enable_workspace: bool | None = None
+    """``--[no]enable_workspace`` in .bazelrc (None: not set, Bazel's default applies)."""
     bazel_version: str = ""
     all_files: frozenset[str] = frozenset()
     blocks: tuple[tuple[int, int], ...] = ()

@@ -221,12 +221,27 @@ BZL = """
 def _obj(*args, **kw):
     return struct(**{k: v for k, v in kw.items()})
 
-attr = struct(**{k: _obj for k in ["bool", "int", "int_list", "label", "label_keyed_string_dict",
+def _attr(kind):
+    def f(*args, **kw):
+        return struct(_rr_kind = kind)
+    return f
+
+attr = struct(**{k: _attr(k) for k in ["bool", "int", "int_list", "label", "label_keyed_string_dict",
     "label_list", "output", "output_list", "string", "string_dict", "string_keyed_label_dict",
     "string_list", "string_list_dict"]})
 
-def rule(implementation = None, attrs = {}, **kw):
-    rid = _rec("rule", {"origin": "rule"}, call_stack())
+_LABEL_KINDS = ["label", "label_list", "label_keyed_string_dict", "string_keyed_label_dict", "output", "output_list"]
+
+def _string_attrs(attrs, build_setting):
+    if type(attrs) != "dict":
+        return []
+    out = [k for k, v in attrs.items() if getattr(v, "_rr_kind", "label") not in _LABEL_KINDS]
+    if build_setting != None and getattr(build_setting, "_rr_kind", "") != "label":
+        out.append("build_setting_default")
+    return out
+
+def rule(implementation = None, attrs = {}, build_setting = None, **kw):
+    rid = _rec("rule", {"origin": "rule", "string_attrs": _string_attrs(attrs or {}, build_setting)}, call_stack())
     def r(name, **kw2):
         _rec("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "rule"}, call_stack())
     return r
@@ -273,7 +288,12 @@ def subrule(**kw):
 def visibility(v):
     pass
 
-config = struct(**{k: _obj for k in ["bool", "exec", "int", "none", "string", "string_list", "target"]})
+def configuration_field(fragment, name):
+    return "configuration_field(" + fragment + "." + name + ")"
+
+proto = struct(encode_text = lambda x: str(x))
+
+config = struct(**{k: _attr(k) for k in ["bool", "exec", "int", "none", "string", "string_list", "string_set", "target"]})
 config_common = struct(toolchain_type = _obj, FeatureFlagInfo = _obj)
 platform_common = struct(ToolchainInfo = _obj, TemplateVariableInfo = _obj, ConstraintValueInfo = _obj,
     ConstraintSettingInfo = _obj, PlatformInfo = _obj)

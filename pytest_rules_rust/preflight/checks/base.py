@@ -12,6 +12,11 @@ from ..labels import Label, parse_label
 from ..model import Finding, Loc, Model, Severity, Target
 
 ALWAYS_VISIBLE = frozenset({"bazel_tools", "local_config_platform", "local_config_cc"})
+# Repositories Bazel 7 still resolves for the main module without a bazel_dep, through the
+# WORKSPACE fallback (its built-in WORKSPACE suffix declares them); Bazel 8 turns that off by default.
+WORKSPACE_FALLBACK = frozenset(
+    {"platforms", "rules_cc", "rules_java", "rules_proto", "rules_python", "rules_license", "rules_shell"}
+)
 CONFIG_KINDS = frozenset({"config_setting", "constraint_value", "alias", "platform"})
 REPO_RULE_KINDS = ("_archive", "_repository", "http_file", "http_jar")
 # Rules (not macros) from other repositories: a call creates exactly the target it names.
@@ -30,6 +35,12 @@ PLAIN_RULES = frozenset(
         "rustfmt_test",
     }
 )
+
+
+def is_manual(target: Target) -> bool:
+    """True for a target tagged ``manual`` (``bazel build //...`` skips it)."""
+    tags = target.attrs.get("tags")
+    return isinstance(tags, list) and "manual" in tags
 
 
 def close_match(word: str, options: Iterable[str], cutoff: float = 0.6) -> str:
@@ -116,6 +127,18 @@ class Ctx:
     def severity(self, certain: bool = True) -> Severity:
         """Errors in workspaces; Markdown excerpts cannot be complete, so there it is a warning."""
         return "error" if certain and not self.model.fragment else "warning"
+
+    @cached_property
+    def workspace_fallback(self) -> bool | None:
+        """Whether Bazel resolves WORKSPACE repositories for this workspace: True/False when
+        .bazelrc or .bazelversion decide it, None when it depends on the Bazel version used."""
+        mo = self.model
+        if mo.bazelrc_enable_workspace is not None:
+            return mo.bazelrc_enable_workspace
+        major = mo.bazel_version.split(".")[0]
+        if major.isdigit():
+            return int(major) < 8
+        return None
 
     def block_of(self, line: int) -> tuple[int, int]:
         for first, last in self.model.blocks:

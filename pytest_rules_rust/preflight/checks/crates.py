@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ def _norm(name: str) -> str:
 
 def _cargo_deps(path: Path, seen: set[Path]) -> set[str] | None:
     """Dependency names of a Cargo.toml (and its workspace members); None when unreadable."""
+    path = path.resolve()
     if path in seen:
         return set()
     seen.add(path)
@@ -42,13 +45,23 @@ def _cargo_deps(path: Path, seen: set[Path]) -> set[str] | None:
                 add(target.get(section))
     ws = data.get("workspace") or {}
     add(ws.get("dependencies"))
-    for member in ws.get("members") or []:
-        for sub in sorted(path.parent.glob(str(member))):
+    members = ws.get("members") or []
+    for member in members if isinstance(members, list) else []:
+        for sub in _member_dirs(path.parent, str(member)):
             more = _cargo_deps(sub / "Cargo.toml", seen) if (sub / "Cargo.toml").is_file() else set()
             if more is None:
                 return None
             names |= more
     return names
+
+
+def _member_dirs(base: Path, pattern: str) -> list[Path]:
+    """Directories a Cargo ``workspace.members`` entry names (a path or a glob; ``"."`` is ``base``)."""
+    pattern = pattern.strip()
+    if not pattern or pattern.startswith("/"):
+        return []
+    found = glob.glob(glob.escape(str(base)) + "/" + pattern)
+    return sorted(Path(p).resolve() for p in found if Path(p).is_dir())
 
 
 def hubs(ctx: Ctx) -> dict[str, tuple[list[Tag], set[str] | None]]:
@@ -76,11 +89,32 @@ def hubs(ctx: Ctx) -> dict[str, tuple[list[Tag], set[str] | None]]:
                 names = None if deps is None or names is None else names | deps
         out[name] = (defs, names)
     for tag in tags:
-        if tag.tag == "spec" and isinstance(tag.attrs.get("package"), str):
+        for name in generated_names(tag):
             for hub in list(_strings(tag.attrs.get("repositories"))) or list(out):
                 if hub in out and out[hub][1] is not None:
-                    out[hub][1].add(str(tag.attrs["package"]))  # type: ignore[union-attr]
+                    out[hub][1].add(name)  # type: ignore[union-attr]
     return out
+
+
+def generated_names(tag: Tag) -> list[str]:
+    """Hub target names a crate_universe tag adds besides the crates of Cargo.toml.
+
+    ``crate.spec(package = "x", package_alias = "y")`` names the crate ``y`` (and ``x``);
+    ``crate.annotation(extra_aliased_targets = {"alias": "target"})`` adds ``alias``.
+    """
+    names: list[str] = []
+    if tag.tag == "spec":
+        names += [str(tag.attrs[k]) for k in ("package", "package_alias") if isinstance(tag.attrs.get(k), str)]
+    elif tag.tag == "annotation":
+        extra = tag.attrs.get("extra_aliased_targets")
+        if isinstance(extra, dict):
+            names += [str(k) for k in extra]
+        if isinstance(tag.attrs.get("crate"), str):
+            names.append(str(tag.attrs["crate"]))
+    return names
+
+
+_VERSIONED = re.compile(r"^(.+?)-\d+\.\d+\.\d+\S*$")
 
 
 def check_crates(ctx: Ctx) -> Iterator[Finding]:
@@ -111,7 +145,11 @@ def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> 
     if lab is None or not lab.external or lab.repo not in known or lab.package:
         return
     crate = lab.name
-    if crate.endswith((".bzl", ".bazel")) or _norm(crate.split("__")[0]) in known[lab.repo]:
+    base = crate.split("__")[0]  # <crate>__<binary> aliases of gen_binaries
+    versioned = _VERSIONED.match(base)  # <crate>-<version> aliases
+    if crate.endswith((".bzl", ".bazel")) or _norm(base) in known[lab.repo]:
+        return
+    if versioned and _norm(versioned.group(1)) in known[lab.repo]:
         return
     near = close_match(_norm(crate), known[lab.repo], cutoff=0.6)
     hint = f"did you mean @{lab.repo}//:{near}? " if near else ""

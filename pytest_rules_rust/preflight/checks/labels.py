@@ -7,7 +7,7 @@ from typing import Any
 
 from ..labels import Label, looks_like_label
 from ..model import Finding, Loc
-from .base import CONFIG_KINDS, Ctx, close_match
+from .base import CONFIG_KINDS, WORKSPACE_FALLBACK, Ctx, close_match, is_manual
 
 SKIP_ATTRS = frozenset(
     {
@@ -63,12 +63,16 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
     """Labels in target attributes and registrations must resolve."""
     mo = ctx.model
     for t in mo.targets:
+        manual = is_manual(t)
         for key, value in t.attrs.items():
-            if key in SKIP_ATTRS:
+            if key in SKIP_ATTRS or key in t.string_attrs:
                 continue
+            if key == "build_setting_default" and t.kind not in ("label_flag", "label_setting"):
+                continue  # a string/bool/int flag's default is a value, not a label
             for s in _strings(value):
                 if looks_like_label(s) or (key in FILE_ATTRS and s and "$" not in s and "*" not in s):
-                    yield from resolve(ctx, s, t.package, t.loc, f"attribute {key} of {t.name!r}")
+                    found = resolve(ctx, s, t.package, t.loc, f"attribute {key} of {t.name!r}")
+                    yield from (_as_manual(f) for f in found) if manual else found
     for ld in mo.loads:
         lab = ctx.parse(ld.module, "")
         if lab is not None and lab.external and not lab.canonical:
@@ -77,6 +81,20 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
         yield from resolve(
             ctx, reg.label, "", reg.loc, f"register_{reg.kind}s", toolchain=reg.kind == "toolchain"
         )
+
+
+def _as_manual(f: Finding) -> Finding:
+    """A finding on a ``manual`` target: ``bazel build //...`` skips it, so only building it fails."""
+    if f.severity != "error":
+        return f
+    return Finding(
+        f.file,
+        f.line,
+        f.code,
+        "warning",
+        f"{f.message} (the target is tagged manual: `bazel build //...` skips it, building it fails)",
+        f.hint,
+    )
 
 
 def resolve(
@@ -146,6 +164,18 @@ def resolve(
 
 def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) -> Iterator[Finding]:
     if not ctx.has_module or lab.repo in ctx.visible_repos:
+        return
+    fallback = ctx.workspace_fallback
+    if lab.repo in WORKSPACE_FALLBACK and fallback is not False:
+        yield Finding(
+            file,
+            line,
+            "RR104",
+            "warning",
+            f"{where}: {value}: repository @{lab.repo} has no bazel_dep; Bazel 7 still finds it through the "
+            "WORKSPACE fallback, Bazel 8 (where --enable_workspace is off by default) fails on it",
+            f'add bazel_dep(name = "{lab.repo}", version = ...) to MODULE.bazel',
+        )
         return
     near = close_match(lab.repo, ctx.visible_repos, cutoff=0.6)
     hint = f"did you mean @{near}? " if near else ""

@@ -6,16 +6,19 @@ import re
 from collections.abc import Iterator
 
 from ..model import Finding, Target
-from .base import Ctx, close_match
+from .base import Ctx, close_match, is_manual
 from .labels import _strings
 
+# @platforms//cpu values up to platforms 1.0 (newer releases only add to this list).
 CPUS = frozenset(
     [
         "aarch32",
         "aarch64",
+        "arm",
         "arm64",
         "arm64_32",
         "arm64e",
+        "armv6",
         "armv6-m",
         "armv7",
         "armv7-m",
@@ -26,6 +29,8 @@ CPUS = frozenset(
         "cortex-r52",
         "cortex-r82",
         "i386",
+        "loongarch64",
+        "mips32",
         "mips64",
         "ppc",
         "ppc32",
@@ -33,6 +38,7 @@ CPUS = frozenset(
         "riscv32",
         "riscv64",
         "s390x",
+        "sparc64",
         "wasm32",
         "wasm64",
         "x86_32",
@@ -67,7 +73,62 @@ OSES = frozenset(
     ]
 )
 _CONSTRAINT = re.compile(r"^@platforms//(cpu|os):([\w.-]+)$")
-ARCH_ALIASES = {"arm64": "aarch64", "amd64": "x86_64", "x64": "x86_64", "i686": "i386", "x86_32": "i386"}
+# @platforms spellings that name the same thing, mapped to one of them.
+ARCH_ALIASES = {"arm64": "aarch64", "amd64": "x86_64", "x64": "x86_64", "i686": "x86_32", "i386": "x86_32"}
+OS_ALIASES = {"macos": "osx", "darwin": "osx"}
+# rules_rust's triple_mappings.bzl: the triple's arch and system as @platforms values (None: no constraint).
+TRIPLE_ARCH = {
+    "aarch64": "aarch64",
+    "arm": "arm",
+    "arm64e": "arm64e",
+    "armv7": "armv7",
+    "i386": "x86_32",
+    "i586": None,
+    "i686": "x86_32",
+    "loongarch64": "loongarch64",
+    "mips": "mips32",
+    "powerpc": "ppc32",
+    "powerpc64": "ppc",
+    "powerpc64le": "ppc64le",
+    "riscv32": "riscv32",
+    "riscv32imac": "riscv32",
+    "riscv32imc": "riscv32",
+    "riscv64": "riscv64",
+    "riscv64gc": "riscv64",
+    "s390x": "s390x",
+    "sparc64": "sparc64",
+    "thumbv6m": "armv6-m",
+    "thumbv7em": "armv7e-m",
+    "thumbv7m": "armv7-m",
+    "thumbv8m.main": "armv8-m",
+    "wasm32": "wasm32",
+    "wasm32v1": "wasm32",
+    "wasm64": "wasm64",
+    "x86_64": "x86_64",
+}
+TRIPLE_SYSTEM = {
+    "android": "android",
+    "darwin": "osx",
+    "eabi": "none",
+    "eabihf": "none",
+    "emscripten": "emscripten",
+    "freebsd": "freebsd",
+    "fuchsia": "fuchsia",
+    "ios": "ios",
+    "linux": "linux",
+    "macos": "osx",
+    "netbsd": "netbsd",
+    "nixos": "nixos",
+    "none": "none",
+    "nto": "qnx",
+    "openbsd": "openbsd",
+    "uefi": "uefi",
+    "wasi": "wasi",
+    "wasip1": "wasi",
+    "wasip2": "wasi",
+    "windows": "windows",
+}
+TRANSITION_ATTRS = ("platform", "platforms", "target_platform", "target_platforms")
 
 
 def check_constraints(ctx: Ctx) -> Iterator[Finding]:
@@ -115,28 +176,33 @@ def _platform_arch_os(t: Target) -> tuple[str, str]:
         if mt and mt.group(1) == "cpu":
             cpu = ARCH_ALIASES.get(mt.group(2), mt.group(2))
         elif mt:
-            os_ = mt.group(2)
+            os_ = OS_ALIASES.get(mt.group(2), mt.group(2))
     return cpu, os_
 
 
 def triple_arch_os(triple: str) -> tuple[str, str]:
-    """(arch, os) of a Rust target triple, with @platforms spellings."""
+    """(cpu, os) constraint values rules_rust gives a Rust target triple ("" where it sets none)."""
     parts = triple.split("-")
-    arch = ARCH_ALIASES.get(parts[0], parts[0])
-    arch = "i386" if re.match(r"i[3-6]86", arch) else arch
-    osn = next(
-        (
-            o
-            for o in ("linux", "windows", "darwin", "freebsd", "android", "ios", "none", "wasi")
-            if o in parts
-        ),
-        parts[2] if len(parts) > 2 else "",
-    )
-    return arch, {"darwin": "macos"}.get(osn, osn)
+    arch = TRIPLE_ARCH.get(parts[0]) or ""
+    if parts[0].startswith("wasm"):
+        system = "wasi" if any(p.startswith("wasi") for p in parts[1:]) else "none"
+        return arch, system
+    if len(parts) == 2:
+        system = parts[1]
+    elif len(parts) > 2:
+        system = parts[2]
+    else:
+        system = ""
+    return ARCH_ALIASES.get(arch, arch), TRIPLE_SYSTEM.get(system) or ""
 
 
 def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
-    """RR202: a platform used as a build target that no Rust triple (extra_target_triples) covers."""
+    """RR202: a platform built for that no Rust triple (extra_target_triples) serves.
+
+    An error where every build uses it (a transition on a target ``bazel build //...`` builds, a
+    ``--platforms`` in .bazelrc that applies to every build); a warning where only some builds
+    do (a ``build:<config>`` line, a ``manual`` target).
+    """
     mo = ctx.model
     triples: list[str] = []
     for tag in mo.tags_of("rust:extensions.bzl", "rust"):
@@ -152,30 +218,33 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
     if not triples:
         return  # no extra triples declared: only the host, which preflight cannot know
     covered = {triple_arch_os(t) for t in triples}
-    used: dict[tuple[str, str], tuple[str, int]] = {}  # (package, name) -> where it is used
+    used: dict[tuple[str, str], bool] = {}  # (package, name) -> every build uses it
     for t in mo.targets:
-        for key in ("platform", "platforms", "target_platforms"):
+        for key in TRANSITION_ATTRS:
             for s in _strings(t.attrs.get(key)):
                 lab = ctx.parse(s, t.package)
                 if lab and not lab.external:
-                    used.setdefault((lab.package, lab.name), (t.loc.file, ctx.line_of(t.loc, s)))
-    for s in mo.bazelrc_platforms:
-        lab = ctx.parse(s, "")
-        if lab and not lab.external:
-            used.setdefault((lab.package, lab.name), (".bazelrc", 1))
-    for pkg_name in used:
+                    always = not is_manual(t)
+                    used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
+    for flags, always in ((mo.bazelrc_platforms, True), (mo.bazelrc_config_platforms, False)):
+        for s in flags:
+            lab = ctx.parse(s, "")
+            if lab and not lab.external:
+                used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
+    for pkg_name, always in used.items():
         plat = ctx.targets.get(pkg_name)
         if plat is None or plat.kind != "platform":
             continue
         arch, os_ = _platform_arch_os(plat)
         if not arch or not os_ or (arch, os_) in covered:
             continue
+        where = "every build of the workspace" if always else "some builds (a .bazelrc config, a manual target)"
         yield Finding(
             plat.loc.file,
             plat.loc.line,
             "RR202",
-            "warning",
-            f"platform {plat.name!r} ({arch}/{os_}) is a build target but no Rust triple in "
-            f"extra_target_triples covers it (only the host toolchain could)",
+            ctx.severity() if always else "warning",
+            f"platform {plat.name!r} ({arch}/{os_}) is built for in {where}, but no Rust triple in "
+            f"extra_target_triples serves it, so no Rust toolchain matches it",
             f"add a {arch}-unknown-{os_}-gnu or -musl triple to rust.toolchain(extra_target_triples = [...])",
         )
