@@ -71,11 +71,32 @@ def require_clean(report: PreflightReport) -> PreflightReport:
 
 
 def make_report(findings: list[Finding], root: str) -> PreflightReport:
-    """Sort findings by file, line and code into a report."""
+    """Sort findings by file, line and code into a report; repeated warnings are collapsed."""
     order = {"error": 0, "warning": 1, "info": 2}
-    return PreflightReport(
-        tuple(sorted(findings, key=lambda f: (f.file, f.line, order[f.severity], f.code))), root
-    )
+    ordered = sorted(findings, key=lambda f: (f.file, f.line, order[f.severity], f.code))
+    return PreflightReport(tuple(collapse(ordered)), root)
+
+
+def collapse(findings: list[Finding]) -> list[Finding]:
+    """One finding per repeated warning (same code and message): the first, naming where else it is.
+
+    Errors are kept one by one: each is a place the build fails.
+    """
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.severity != "error":
+            groups.setdefault((f.code, f.message), []).append(f)
+    out: list[Finding] = []
+    for f in findings:
+        group = groups.get((f.code, f.message)) if f.severity != "error" else None
+        if group is None or len(group) == 1:
+            out.append(f)
+        elif group[0] is f:
+            places = ", ".join(f"{g.file}:{g.line}" for g in group[1:4])
+            more = f", and {len(group) - 4} more" if len(group) > 4 else ""
+            message = f"{f.message} (also at {places}{more})"
+            out.append(Finding(f.file, f.line, f.code, f.severity, message, f.hint))
+    return out
 
 
 def preflight(target: _HasRoot | Path | str, *, use_buildifier: bool = True) -> PreflightReport:

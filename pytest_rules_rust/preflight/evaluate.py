@@ -81,7 +81,17 @@ _RETURNS = {
     "aliases": "dict",
     "selects.with_or": "arg0",
     "selects.with_or_dict": "arg0",
+    "make": "callable",
 }
+
+
+def _struct_stub(prefix: str, tree: dict[str, Any]) -> str:
+    """A Starlark expression: nested structs along the attribute chains, recording stubs at the leaves."""
+    fields = ", ".join(
+        f"{k} = {_struct_stub(prefix + '.' + k, sub) if sub else f'_ext_stub({prefix + chr(46) + k!r})'}"
+        for k, sub in sorted(tree.items())
+    )
+    return f"struct({fields})"
 
 _STUBS = """
 def _ext_stub(kind):
@@ -98,11 +108,10 @@ def _ext_stub(kind):
             return {}
         if r == "arg0":
             return args[0] if args else {}
+        if r == "callable":
+            return _ext_stub(kind + "()")
         return None
     return f
-
-def _ext_struct(prefix, attrs):
-    return struct(**{a: _ext_stub(prefix + "." + a) for a in attrs})
 """
 
 _PRELUDES = {
@@ -249,9 +258,14 @@ class Session:
 
     def stub_snippet(self, name: str, source: str, kind: str | None = None) -> str:
         """Starlark that binds ``name`` to a recording stub shaped after how ``source`` uses it."""
-        attrs = sorted(set(re.findall(rf"(?<![\w.:/\"']){re.escape(name)}\.(\w+)(?![\w\"'])", source)))
-        if attrs:
-            return f"{name} = _ext_struct({name!r}, {attrs!r})\n"
+        chains = re.findall(rf"(?<![\w.:/\"']){re.escape(name)}((?:\.\w+)+)(?![\w\"'])", source)
+        if chains:
+            tree: dict[str, Any] = {}
+            for chain in chains:
+                node = tree
+                for part in chain.strip(".").split("."):
+                    node = node.setdefault(part, {})
+            return f"{name} = {_struct_stub(name, tree)}\n"
         called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source)
         if not called and name.isupper():
             return f"{name} = []\n"

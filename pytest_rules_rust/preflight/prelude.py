@@ -206,7 +206,8 @@ def package_relative_label(s):
     return str(s)
 
 def depset(direct = None, order = "default", transitive = None):
-    return list(direct or [])
+    items = list(direct or [])
+    return struct(to_list = lambda: items)
 """
     + "".join(f'{n} = _native("{n}")\n' for n in _NATIVE_RULES)
     + "native = struct(glob = glob, package = package, exports_files = exports_files, "

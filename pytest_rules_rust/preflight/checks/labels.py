@@ -172,8 +172,8 @@ def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) ->
             line,
             "RR104",
             "warning",
-            f"{where}: {value}: repository @{lab.repo} has no bazel_dep; Bazel 7 still finds it through the "
-            "WORKSPACE fallback, Bazel 8 (where --enable_workspace is off by default) fails on it",
+            f"repository @{lab.repo} has no bazel_dep: Bazel 7 still finds it through the WORKSPACE "
+            "fallback, Bazel 8 (where --enable_workspace is off by default) fails on it",
             f'add bazel_dep(name = "{lab.repo}", version = ...) to MODULE.bazel',
         )
         return

@@ -43,6 +43,10 @@ CPUS = frozenset(
         "wasm64",
         "x86_32",
         "x86_64",
+        "avr",
+        "bpfeb",
+        "bpfel",
+        "hexagon",
         "all",
     ]
 )
