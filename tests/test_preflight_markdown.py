@@ -23,7 +23,7 @@ def has(report, code: str, line: int, severity: str | None = None) -> bool:  # t
     """A finding with this code at this line, or a collapsed repeat naming the line ("also at doc:641")."""
     return any(
         f.code == code
-        and (f.line == line or re.search(rf"[(,] [^ ]+:{line}[,)]", f.message))
+        and (f.line == line or re.search(rf"(?:at|,) [^ ]+:{line}[,)]", f.message))
         and (severity is None or f.severity == severity)
         for f in report.findings
     )
