@@ -17,17 +17,9 @@ from typing import Any
 
 import starlark as sl
 
-from . import guard, prelude, text
+from . import guard, scope, text
 from . import model as m
 
-_GLOBALS = sl.Globals.extended_by(
-    [
-        sl.LibraryExtension.StructType,
-        sl.LibraryExtension.CallStack,
-        sl.LibraryExtension.Print,
-        sl.LibraryExtension.Json,
-    ]
-)
 # Bazel's dialect: standard Starlark plus keyword-only parameters (``def f(*, name)``).
 DIALECT = sl.Dialect.standard()
 DIALECT.enable_keyword_only_arguments = True
@@ -74,60 +66,6 @@ BZL_GLOBALS = frozenset(
         "exec_transition",
     ]
 )
-# What recorded calls of external functions return (the rest return None).
-_RETURNS = {
-    "all_crate_deps": "list",
-    "crate_deps": "list",
-    "aliases": "dict",
-    "selects.with_or": "arg0",
-    "selects.with_or_dict": "arg0",
-    "make": "callable",
-}
-
-
-def _struct_stub(prefix: str, tree: dict[str, Any]) -> str:
-    """A Starlark expression: nested structs along the attribute chains, recording stubs at the leaves."""
-    fields = ", ".join(
-        f"{k} = {_struct_stub(prefix + '.' + k, sub) if sub else f'_ext_stub({prefix + chr(46) + k!r})'}"
-        for k, sub in sorted(tree.items())
-    )
-    return f"struct({fields})"
-
-_STUBS = """
-def _ext_stub(kind):
-    def f(*args, **kw):
-        if "name" in kw:
-            payload = {"kind": kind, "name": str(kw["name"]), "attrs": _kw(kw), "origin": "external"}
-            _rec("target", payload, call_stack())
-        else:
-            _rec("call", {"kind": kind}, call_stack())
-        r = _retkind(kind)
-        if r == "list":
-            return []
-        if r == "dict":
-            return {}
-        if r == "arg0":
-            return args[0] if args else {}
-        if r == "callable":
-            return _ext_stub(kind + "()")
-        return None
-    return f
-"""
-
-_PRELUDES = {
-    "module": prelude.COMMON + _STUBS + prelude.MODULE,
-    "build": prelude.COMMON + _STUBS + prelude.BUILD + prelude.BZL,
-    "all": prelude.COMMON + _STUBS + prelude.MODULE + prelude.BUILD + prelude.BZL,
-}
-_PRELUDE_ASTS: dict[str, sl.AstModule] = {}
-
-
-def _prelude_ast(flavour: str) -> sl.AstModule:
-    if flavour not in _PRELUDE_ASTS:
-        _PRELUDE_ASTS[flavour] = sl.parse("<prelude>", _PRELUDES[flavour])
-    return _PRELUDE_ASTS[flavour]
-
-
 @dataclass
 class Rec:
     """One recorded builtin call: kind, payload, call stack (outermost first) and current package."""
@@ -198,6 +136,8 @@ class Session:
     # Markdown mode: values and stubs that earlier blocks bound (name -> Starlark snippet or JSON value).
     doc_env: dict[str, Any] = field(default_factory=dict)
     doc_names: set[str] = field(default_factory=set)
+    preludes: dict[str, sl.FrozenModule] = field(default_factory=dict)
+    current_source: str = ""
 
     # ---- hooks called from Starlark -------------------------------------------------------------
     def _rec(self, kind: str, payload: dict[str, Any], stack: str) -> int:
@@ -228,55 +168,66 @@ class Session:
     def _existing_all(self) -> dict[str, Any]:
         return dict(self.targets_by_pkg.get(self.package, {}))
 
-    def _tags_for(self, source: str) -> Callable[[], list[str]]:
-        names = sorted(set(re.findall(r"\.\s*(\w+)\s*\(", source)))
-        return lambda: names
+    def _tags(self) -> list[str]:
+        """Tag names an extension proxy offers: every ``.name(`` of the file being evaluated."""
+        return sorted(set(re.findall(r"\.\s*(\w+)\s*\(", self.current_source)))
 
     @staticmethod
     def _retkind(kind: str) -> str:
         base = kind.rsplit(".", 1)[-1] if kind.startswith("selects.") is False else kind
-        if kind in _RETURNS:
-            return _RETURNS[kind]
-        if base in _RETURNS:
-            return _RETURNS[base]
+        if kind in scope.RETURNS:
+            return scope.RETURNS[kind]
+        if base in scope.RETURNS:
+            return scope.RETURNS[base]
         return "list" if base.endswith("_deps") else "none"
 
     # ---- modules -------------------------------------------------------------------------------
-    def new_module(self, flavour: str, source: str) -> sl.Module:
-        """A module with the host hooks and the prelude of ``flavour`` evaluated into it."""
-        mod = sl.Module()
+    def add_hooks(self, mod: sl.Module) -> None:
+        """Bind the Python hooks the prelude calls."""
         mod.add_callable("_rec", self._rec)
-        mod.add_callable("_tags", self._tags_for(source))
+        mod.add_callable("_tags", self._tags)
         mod.add_callable("_glob", self._glob)
         mod.add_callable("_pkg", lambda: self.package)
         mod.add_callable("_module_name", lambda: self.module_name)
         mod.add_callable("_existing", self._existing)
         mod.add_callable("_existing_all", self._existing_all)
         mod.add_callable("_retkind", self._retkind)
-        sl.eval(mod, _prelude_ast(flavour), _GLOBALS)
+
+    def prelude(self, flavour: str) -> sl.FrozenModule:
+        """The prelude of ``flavour``, evaluated once per session."""
+        if flavour not in self.preludes:
+            mod = sl.Module()
+            self.add_hooks(mod)
+            sl.eval(mod, scope.prelude_ast(flavour), scope.GLOBALS)
+            self.preludes[flavour] = mod.freeze()
+        return self.preludes[flavour]
+
+    def prelude_module(self, module_id: str) -> sl.FrozenModule | None:
+        """The prelude a ``load()`` of ``scope.PRELUDE_ID`` asks for (None for other modules)."""
+        for flavour in scope.PRELUDES:
+            if module_id == scope.PRELUDE_ID.format(flavour):
+                return self.prelude(flavour)
+        return None
+
+    def new_module(self, flavour: str) -> sl.Module:
+        """A module with the hooks and the whole prelude of ``flavour`` evaluated into it (the slow way,
+        for files whose first line cannot take the prelude's ``load()``)."""
+        mod = sl.Module()
+        self.add_hooks(mod)
+        sl.eval(mod, scope.prelude_ast(flavour), scope.GLOBALS)
         return mod
 
-    def stub_snippet(self, name: str, source: str, kind: str | None = None) -> str:
-        """Starlark that binds ``name`` to a recording stub shaped after how ``source`` uses it."""
-        chains = re.findall(rf"(?<![\w.:/\"']){re.escape(name)}((?:\.\w+)+)(?![\w\"'])", source)
-        if chains:
-            tree: dict[str, Any] = {}
-            for chain in chains:
-                node = tree
-                for part in chain.strip(".").split("."):
-                    node = node.setdefault(part, {})
-            return f"{name} = {_struct_stub(name, tree)}\n"
-        called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source)
-        if not called and name.isupper():
-            return f"{name} = []\n"
-        return f"{name} = _ext_stub({(kind or name)!r})\n"
+    def eval_snippet(self, mod: sl.Module, snippet: str) -> None:
+        """Evaluate stub definitions (see ``scope.stub_snippet``) into ``mod``."""
+        loader = sl.FileLoader(lambda mid: self.prelude_module(mid) or self.prelude("all"))
+        sl.eval(mod, sl.parse("<prelude>", scope.stub_header() + snippet), scope.GLOBALS, loader)
 
     def external_module(self, module_id: str, symbols: Iterable[str], source: str) -> sl.FrozenModule:
         """A frozen module whose symbols are recording stubs (for loads from other repositories)."""
-        mod = self.new_module("build", "")
-        snippet = "".join(self.stub_snippet(s, source) for s in symbols)
+        mod = sl.Module()
+        snippet = "".join(scope.stub_snippet(s, source) for s in symbols)
         if snippet:
-            sl.eval(mod, sl.parse("<prelude>", snippet), _GLOBALS)
+            self.eval_snippet(mod, snippet)
         return mod.freeze()
 
     # ---- evaluation ----------------------------------------------------------------------------
@@ -315,14 +266,25 @@ class Session:
     def _eval_file(
         self, display: str, source: str, flavour: str, package: str, allow_stub: Callable[[str], bool]
     ) -> sl.Module | None:
+        prefix = scope.injected_load(flavour, source)
         try:
-            ast = sl.parse(display, source, DIALECT)
+            ast = sl.parse(display, (prefix or "") + source, DIALECT)
         except sl.StarlarkError as exc:
-            self.syntax_finding(display, source, exc)
-            self.incomplete.add(package if flavour == "build" else display)
-            return None
+            if not prefix:
+                self.syntax_finding(display, source, exc)
+                self.incomplete.add(package if flavour == "build" else display)
+                return None
+            try:  # the file itself, without the prelude's load: a syntax error of its own?
+                ast = sl.parse(display, source, DIALECT)
+            except sl.StarlarkError as own:
+                self.syntax_finding(display, source, own)
+                self.incomplete.add(package if flavour == "build" else display)
+                return None
+            prefix = None
         load_syms: dict[str, list[str]] = {}
         for ld in ast.loads():
+            if ld.module_id.startswith(scope.PRELUDE_ID[:10]):
+                continue
             syms = list(ld.symbols.values())
             load_syms.setdefault(ld.module_id, []).extend(syms)
             line = _load_line(source, ld.module_id)
@@ -331,21 +293,29 @@ class Session:
             for lint in ast.lint():
                 if lint.short_name == "duplicate-top-level-assign":
                     self.rebinding(display, lint)
-        loader = sl.FileLoader(lambda mid: self.load(mid, display, package, load_syms.get(mid, []), source))
+
+        def load(mid: str) -> sl.FrozenModule:
+            found = self.prelude_module(mid)
+            if found is not None:
+                return found
+            return self.load(mid, display, package, load_syms.get(mid, []), source)  # type: ignore[no-any-return]
+
+        loader = sl.FileLoader(load)
         stubs: dict[str, str] = {}
-        mod = self.new_module(flavour, source)
+        mod = sl.Module() if prefix is not None else self.new_module(flavour)
         for _attempt in range(60):
             self.package = package
+            self.current_source = source
             try:
-                sl.eval(mod, ast, _GLOBALS, loader)
+                sl.eval(mod, ast, scope.GLOBALS, loader)
                 return mod
             except sl.StarlarkError as exc:
                 prob = parse_error(exc)
                 name = prob.unknown_name
                 if name and name not in stubs and prob.file == display and allow_stub(name):
                     # Names resolve before anything runs, so the module is still untouched: add a stub, retry.
-                    stubs[name] = self.doc_env.get(name) or self.stub_snippet(name, source)
-                    sl.eval(mod, sl.parse("<prelude>", stubs[name]), _GLOBALS)
+                    stubs[name] = self.doc_env.get(name) or scope.stub_snippet(name, source)
+                    self.eval_snippet(mod, stubs[name])
                     continue
                 self.eval_finding(display, prob, flavour)
                 self.incomplete.add(package if flavour == "build" else display)

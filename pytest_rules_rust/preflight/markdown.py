@@ -116,7 +116,7 @@ def check_document(display: str, document: str, *, use_buildifier: bool = True) 
         for name, line in assigned.items():
             ext = next((r for r in new if r.kind == "use_extension" and r.loc.line == line), None)
             if ext is not None:
-                session.doc_env[name] = f"{name} = _proxy({session.records.index(ext)})\n"
+                session.doc_env[name] = f"{name} = _rr_proxy({session.records.index(ext)})\n"
             elif mod is not None:
                 try:
                     value = mod[name]

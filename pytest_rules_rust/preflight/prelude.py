@@ -111,6 +111,8 @@ def include(label):
 
 def flag_alias(name, starlark_flag):
     pass
+
+rr_proxy = _proxy
 """
 
 _NATIVE_RULES = [

@@ -9,6 +9,7 @@ comments, brackets and newlines; Python only loops over those, so megabytes scan
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,11 +84,28 @@ def unclosed_at_end(text: str) -> tuple[str, int] | None:
 def top_level_lines(text: str) -> list[tuple[int, str]]:
     """(line, text) of lines that start a top-level statement (not in brackets/strings, not comments)."""
     out = []
-    for idx, (st, src) in enumerate(zip(scan(text), _lines(text), strict=False)):
-        if st.brackets or st.in_string or not src or src[0] in " \t#)]}":
+    for idx, (top, src) in enumerate(zip(_top_level_flags(text), _lines(text), strict=False)):
+        if not top or not src or src[0] in " \t#)]}":
             continue
         out.append((idx + 1, src))
     return out
+
+
+def _top_level_flags(text: str) -> list[bool]:
+    """For every line: does it start outside brackets and strings?"""
+    flags = [True]
+    depth = 0
+    for mt in _TOKEN.finditer(text):
+        c = mt.group()[0]
+        if c == "\n":
+            flags.append(depth == 0)
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(depth - 1, 0)
+        elif c in "'\"":
+            flags.extend([False] * mt.group().count("\n"))
+    return flags
 
 
 @lru_cache(maxsize=64)
@@ -95,11 +113,18 @@ def _lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+@lru_cache(maxsize=64)
+def _line_starts(text: str) -> list[int]:
+    return [0] + [mt.end() for mt in re.finditer("\n", text)]
+
+
 def find_string_line(text: str, value: str, from_line: int) -> int:
     """Line of the first literal ``"value"`` (or single-quoted) at or after ``from_line``; else from_line."""
-    lines = _lines(text)
-    needles = (f'"{value}"', f"'{value}'")
-    for idx in range(max(from_line - 1, 0), min(len(lines), from_line + 400)):
-        if any(nd in lines[idx] for nd in needles):
-            return idx + 1
-    return from_line
+    starts = _line_starts(text)
+    first = max(from_line - 1, 0)
+    if first >= len(starts):
+        return from_line
+    begin = starts[first]
+    end = starts[min(len(starts) - 1, from_line + 400)] if from_line + 400 < len(starts) else len(text)
+    hits = [p for p in (text.find(f'"{value}"', begin, end), text.find(f"'{value}'", begin, end)) if p >= 0]
+    return bisect.bisect_right(starts, min(hits)) if hits else from_line

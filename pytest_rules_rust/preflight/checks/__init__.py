@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from .. import guard
 from ..model import Finding, Model
 from .api_usage import check_api_usage
 from .base import Ctx
@@ -20,6 +21,9 @@ CODES = {
     "RR001": "syntax error",
     "RR002": "name used without load() or definition",
     "RR003": "evaluation stopped (runtime error); later checks on that file are limited",
+    "RR004": "file not evaluated: beyond a limit (size, tokens, nesting depth, operator chain)",
+    "RR005": "file cannot be read as Starlark source (unreadable, not UTF-8, NUL byte)",
+    "RR009": "preflight itself failed on this file or check (a bug: please report); the rest was checked",
     "RR101": "label names a package that does not exist",
     "RR102": "label names a target or file that does not exist",
     "RR103": "load() of a .bzl file that does not exist",
@@ -78,8 +82,11 @@ def run_checks(model: Model) -> list[Finding]:
     """Every check over ``model`` plus the evaluator's own findings, deduplicated."""
     ctx = Ctx(model)
     out: list[Finding] = list(model.findings)
+    anchor = "MODULE.bazel" if "MODULE.bazel" in model.files else next(iter(sorted(model.files)), ".")
     for check in CHECKS:
-        out.extend(check(ctx))
+        # A check that fails on an input nobody foresaw costs its own findings, not the run.
+        found = guard.isolated(anchor, f"running {check.__name__} on", lambda c=check: list(c(ctx)), out.append)
+        out.extend(found or [])
     seen: set[tuple[str, int, str, str]] = set()
     unique = []
     for f in out:

@@ -3,11 +3,14 @@ RR504 package() twice, RR505 load() after other statements in a .bzl file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .. import text
 from ..model import Finding
 from .base import Ctx
+
+_LOAD_AT_COLUMN_0 = re.compile(r"^load\(", re.M)
 
 
 def check_bazel_deps(ctx: Ctx) -> Iterator[Finding]:
@@ -61,10 +64,12 @@ def check_load_order(ctx: Ctx) -> Iterator[Finding]:
     if ctx.model.fragment:
         return
     for file, src in ctx.model.files.items():
-        if not file.endswith(".bzl"):
+        loads = [mt.start() for mt in _LOAD_AT_COLUMN_0.finditer(src)] if file.endswith(".bzl") else []
+        if not loads:
             continue
         statement = 0
-        for line, code in text.top_level_lines(src):
+        head = src[: src.find("\n", loads[-1]) + 1 or len(src)]  # nothing after the last load matters
+        for line, code in text.top_level_lines(head):
             if code.startswith("load("):
                 if statement:
                     yield Finding(

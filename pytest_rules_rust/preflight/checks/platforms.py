@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..model import Finding, Target
+from ..model import Finding, Loc, Target
 from .base import Ctx, close_match, is_manual
 from .labels import _strings
 
@@ -137,17 +137,17 @@ TRANSITION_ATTRS = ("platform", "platforms", "target_platform", "target_platform
 
 def check_constraints(ctx: Ctx) -> Iterator[Finding]:
     """RR201: ``@platforms//cpu:arch64`` and similar typos (Bazel: no such target)."""
-    seen: list[tuple[str, str, str, int]] = []
+    seen: list[tuple[str, Loc]] = []
     for t in ctx.model.targets:
-        for key, value in t.attrs.items():
-            for s in _strings(value):
-                seen.append((s, key, t.loc.file, ctx.line_of(t.loc, s)))
+        for value in t.attrs.values():
+            seen += [(s, t.loc) for s in _strings(value) if s.startswith("@platforms//")]
     for sel in ctx.model.selects:
-        seen += [(k, "select", sel.loc.file, ctx.line_of(sel.loc, k)) for k in sel.keys]
-    for s, _key, file, line in seen:
+        seen += [(k, sel.loc) for k in sel.keys if k.startswith("@platforms//")]
+    for s, loc in seen:
         mt = _CONSTRAINT.match(s)
         if not mt:
             continue
+        file, line = loc.file, ctx.line_of(loc, s)
         kind, value = mt.groups()
         known = CPUS if kind == "cpu" else OSES
         if value in known:
