@@ -1,12 +1,15 @@
 """``preflight PATH [--json]``: static checks of a workspace directory or a Markdown file.
 
-Exit 0 without error findings, 1 with error findings, 2 on usage errors (bad PATH).
+Exit 0 without error findings, 1 with error findings, 2 on usage errors (bad PATH) and when
+preflight itself cannot run (a bug: the message says so; no traceback).
+Results are cached under the shared cache directory (``--no-cache`` to skip that).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 
@@ -20,14 +23,28 @@ def register(sub: Any) -> None:
     parser.add_argument("path", metavar="PATH", help="workspace directory or Markdown/text file")
     parser.add_argument("--json", action="store_true", help='print {"findings": [...]} as JSON')
     parser.add_argument("--no-buildifier", action="store_true", help="skip the buildifier second opinion")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="do not reuse or store results in the shared cache directory"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run preflight and print the findings; the exit code says whether there were errors."""
+    from ..errors import RulesRustError
     from ..preflight import preflight
 
-    report = preflight(args.path, use_buildifier=not args.no_buildifier)
+    try:
+        report = preflight(args.path, use_buildifier=not args.no_buildifier, cache=not args.no_cache)
+    except (RulesRustError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug of preflight's own: one paragraph, not a traceback
+        print(
+            f"error: preflight could not run on {args.path}: {type(exc).__name__}: {exc}\n"
+            "  this is a preflight bug: please report it to the pytest-rules-rust maintainers",
+            file=sys.stderr,
+        )
+        return 2
     if args.json:
         print(json.dumps({"findings": [f.to_json() for f in report.findings]}, indent=2))
     else:

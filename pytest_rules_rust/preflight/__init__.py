@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import PreflightError, UsageError
-from . import buildifier
-from .checks import CODES, run_checks
-from .evaluate import evaluate_workspace
-from .markdown import preflight_markdown
-from .model import Finding, Model, PreflightReport
+from .model import Finding, PreflightReport
 
+if TYPE_CHECKING:
+    from .model import Model
+    from .tree import Tree
+
+# The interpreter and the checks are imported when a run needs them, so that a run answered
+# from the cache (and ``--help``) does not pay for loading them.
 __all__ = [
     "CODES",
     "Finding",
@@ -31,25 +33,77 @@ __all__ = [
 ]
 
 
-def preflight_workspace(root: Path | str, *, use_buildifier: bool = True) -> PreflightReport:
-    """Evaluate and check the Bazel workspace at ``root`` (a directory with MODULE.bazel or BUILD files)."""
+def __getattr__(name: str) -> object:
+    if name == "CODES":
+        from .checks import CODES
+
+        return CODES
+    if name == "Model":
+        from .model import Model
+
+        return Model
+    if name == "preflight_markdown":
+        from .markdown import preflight_markdown
+
+        return preflight_markdown
+    raise AttributeError(name)
+
+
+_MARKERS = ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "BUILD", "BUILD.bazel")
+
+
+def preflight_workspace(root: Path | str, *, use_buildifier: bool = True, cache: bool = False) -> PreflightReport:
+    """Evaluate and check the Bazel workspace at ``root`` (a directory with MODULE.bazel or BUILD files).
+
+    buildifier (when ``use_buildifier``) lints every Starlark file beside the evaluation, on the
+    other cores. With ``cache``, a run over files that have not changed since the last run is
+    answered from the shared cache directory, and buildifier's per-file results are reused.
+    """
+    from . import buildifier, results_cache, tree
+
     root = Path(root)
     if not root.is_dir():
         raise UsageError(
             f"preflight: {root} is not a directory",
             hint="pass a workspace directory (with MODULE.bazel) or a Markdown file",
         )
-    markers = ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "BUILD", "BUILD.bazel")
-    if not any((root / name).is_file() for name in markers):
+    if not any((root / name).is_file() for name in _MARKERS):
         raise UsageError(
             f"preflight: {root} is not a Bazel workspace (no MODULE.bazel, WORKSPACE or BUILD file in it)",
             hint="pass the workspace's root directory (the one with MODULE.bazel) or a Markdown file",
         )
-    model = evaluate_workspace(root)
-    findings = run_checks(model)
-    if use_buildifier:
-        findings += buildifier.lint_files(root, sorted(model.files))
+    store = results_cache.ResultsCache.default() if cache else results_cache.ResultsCache(None)
+    listing = tree.walk(root)
+    run_key = results_cache.key("workspace", str(use_buildifier), tree.fingerprint(root, listing))
+    hit = store.get(run_key)
+    if isinstance(hit, list):
+        try:
+            return make_report([Finding(**f) for f in hit], str(root))
+        except TypeError:
+            pass  # an entry of another shape: run again
+    files = tree.starlark_files(listing)
+    lint = buildifier.start(root, files, store if cache else None) if use_buildifier else None
+    findings, evaluated = evaluate_and_check(root, listing)
+    if lint is not None:
+        findings += lint.finish(evaluated)  # not on files nothing loads (dead or generated .bzl)
+    store.put(run_key, [f.to_json() for f in findings])
     return make_report(findings, str(root))
+
+
+def evaluate_and_check(root: Path, listing: Tree) -> tuple[list[Finding], list[str]]:
+    """Findings of the evaluation and the checks, and the files that were evaluated.
+
+    Runs on a thread with a large stack: the interpreter recurses on nesting.
+    """
+    from . import guard
+    from .checks import run_checks
+    from .evaluate import evaluate_workspace
+
+    def run() -> tuple[list[Finding], list[str]]:
+        model = evaluate_workspace(root, listing)
+        return run_checks(model), sorted(model.files)
+
+    return guard.run_with_big_stack(run)
 
 
 class _HasRoot(Protocol):
@@ -99,14 +153,18 @@ def collapse(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def preflight(target: _HasRoot | Path | str, *, use_buildifier: bool = True) -> PreflightReport:
+def preflight(
+    target: _HasRoot | Path | str, *, use_buildifier: bool = True, cache: bool = False
+) -> PreflightReport:
     """A workspace (anything with a ``.root``, such as a materialised ``Workspace``), a workspace
     directory, or a Markdown (any text) file, whichever ``target`` is."""
     # A Path has a ``root`` attribute too (its anchor): paths first.
     path = Path(target) if isinstance(target, str | os.PathLike) else Path(target.root)
     if path.is_dir():
-        return preflight_workspace(path, use_buildifier=use_buildifier)
+        return preflight_workspace(path, use_buildifier=use_buildifier, cache=cache)
     if path.is_file():
+        from .markdown import preflight_markdown
+
         return preflight_markdown(path, use_buildifier=use_buildifier)
     raise UsageError(
         f"preflight: {path} does not exist", hint="pass a workspace directory or a Markdown file"

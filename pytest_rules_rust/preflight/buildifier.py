@@ -1,8 +1,13 @@
 """buildifier as a second opinion: its lint warnings become findings with its own codes.
 
 Codes are ``BF:<category>`` (buildifier's warning names, see its WARNINGS.md). Style-only
-categories (docstrings, sorting) are dropped. When buildifier is not on PATH, one ``RR700`` info
-finding says so; that never fails a run.
+categories (docstrings, sorting) are not asked for, and neither is ``deprecated-function``,
+which reads every loaded file again and costs a quarter of buildifier's time. When buildifier
+is not on PATH, one ``RR700`` info finding says so; that never fails a run.
+
+For a workspace, buildifier runs once per core over all Starlark files (it takes many files and
+reports JSON) while preflight evaluates the workspace, and its per-file results are cached by
+content hash (:func:`start`).
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import results_cache
 from .model import Finding
+from .results_cache import ResultsCache
 
 QUIET = frozenset(
     {
@@ -54,6 +62,10 @@ FRAGMENT_QUIET = QUIET | {
     "module-docstring",
 }
 _SYNTAX = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.M)
+NOT_ASKED = (*sorted(QUIET), "deprecated-function")
+BASE_ARGS = ("--mode=check", "--lint=warn", "--format=json")
+LINT_ARGS = (*BASE_ARGS, "--warnings=" + ",".join(f"-{n}" for n in NOT_ASKED))
+_CHUNK_MIN = 64  # files per extra process: below that, one process is faster than two
 
 
 @functools.cache
@@ -89,21 +101,30 @@ def run(
 ) -> tuple[dict[str, list[dict[str, object]]], dict[str, tuple[int, str]]]:
     """Lint warnings per file and syntax errors per file (line, message) from one buildifier process."""
     proc = subprocess.run(
-        [exe, "--mode=check", "--lint=warn", "--format=json", *paths],
+        [exe, *BASE_ARGS, *paths],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=60,
+        errors="replace",
+        timeout=120,
         check=False,
     )
+    return parse_output(proc.stdout, proc.stderr)
+
+
+def parse_output(
+    stdout: str, stderr: str
+) -> tuple[dict[str, list[dict[str, object]]], dict[str, tuple[int, str]]]:
+    """Warnings per file (from the JSON on stdout) and syntax errors per file (from stderr)."""
     warnings: dict[str, list[dict[str, object]]] = {}
     try:
-        data = json.loads(proc.stdout or "{}")
+        data = json.loads(stdout or "{}")
     except json.JSONDecodeError:
         data = {}
-    for entry in data.get("files", []):
-        warnings[entry["filename"]] = list(entry.get("warnings") or [])
-    errors = {mt.group(1): (int(mt.group(2)), mt.group(4)) for mt in _SYNTAX.finditer(proc.stderr)}
+    for entry in data.get("files", []) if isinstance(data, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
+            warnings[entry["filename"]] = list(entry.get("warnings") or [])
+    errors = {mt.group(1): (int(mt.group(2)), mt.group(4)) for mt in _SYNTAX.finditer(stderr)}
     return warnings, errors
 
 
@@ -148,16 +169,107 @@ def _to_findings(
     return out
 
 
-def lint_files(root: Path, files: Sequence[str]) -> list[Finding]:
+def lint_files(root: Path, files: Sequence[str], cache: ResultsCache | None = None) -> list[Finding]:
     """buildifier over workspace files (paths relative to ``root``)."""
+    return start(root, files, cache).finish(files)
+
+
+@dataclass
+class RunningLint:
+    """buildifier processes started by :func:`start`; :meth:`finish` collects their findings."""
+
+    root: Path
+    exe: str | None
+    cached: dict[str, list[dict[str, object]]]
+    keys: dict[str, str]
+    procs: list[subprocess.Popen[str]] = field(default_factory=list)
+    cache: ResultsCache | None = None
+
+    def finish(self, keep: Iterable[str]) -> list[Finding]:
+        """Findings for the files in ``keep`` (the ones preflight evaluated); stores new results."""
+        keep = set(keep)
+        if self.exe is None:
+            anchor = "MODULE.bazel" if "MODULE.bazel" in keep else (min(keep) if keep else ".")
+            return [missing_finding(anchor)]
+        results = dict(self.cached)
+        for proc in self.procs:
+            names = list(proc.args[1 + len(LINT_ARGS) :])  # type: ignore[index]
+            try:
+                out, err = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            if "unexpected warning" in err and not out.strip():  # an older buildifier: ask for its defaults
+                retry = subprocess.run(
+                    [self.exe, *BASE_ARGS, *names], cwd=self.root, capture_output=True, text=True, check=False
+                )
+                out, err = retry.stdout, retry.stderr
+            warnings, errors = parse_output(out, err)
+            for name in names:
+                entry: list[dict[str, object]] = list(warnings.get(name, []))
+                if name in errors:
+                    entry.append({"category": "rr-syntax", "line": errors[name][0], "message": errors[name][1]})
+                results[name] = entry
+                if self.cache is not None and proc.returncode in (0, 4) and name in self.keys:
+                    self.cache.put(self.keys[name], entry)
+        shown = {f: f for f in sorted(keep) if f in results}
+        warn = {f: [w for w in results[f] if w.get("category") != "rr-syntax"] for f in shown}
+        errs = {
+            f: (int(str(w.get("line", 1))), str(w.get("message", "")))
+            for f in shown
+            for w in results[f]
+            if w.get("category") == "rr-syntax"
+        }
+        return _to_findings(shown, warn, errs, QUIET, {})
+
+
+def start(root: Path, files: Sequence[str], cache: ResultsCache | None = None) -> RunningLint:
+    """Start buildifier over ``files`` (relative to ``root``) in the background, one process per
+    core; files whose content buildifier has seen before are answered from ``cache``."""
     exe = find_buildifier()
     if exe is None:
-        return [missing_finding("MODULE.bazel" if "MODULE.bazel" in files else (files[0] if files else "."))]
-    files = [f for f in files if (root / f).is_file()]
-    if not files:
-        return []
-    warnings, errors = run(files, root, exe)
-    return _to_findings({f: f for f in files}, warnings, errors, QUIET, {})
+        return RunningLint(root, None, {}, {})
+    cached: dict[str, list[dict[str, object]]] = {}
+    keys: dict[str, str] = {}
+    todo: list[str] = []
+    ident = _identity(exe)
+    for name in files:
+        try:
+            data = (root / name).read_bytes()
+        except OSError:
+            continue
+        if cache is not None:
+            keys[name] = results_cache.key("buildifier", ident, *LINT_ARGS, name, data)
+            hit = cache.get(keys[name])
+            if isinstance(hit, list):
+                cached[name] = hit
+                continue
+        todo.append(name)
+    lint = RunningLint(root, exe, cached, keys, cache=cache)
+    if todo:
+        n = max(1, min(os.cpu_count() or 1, len(todo) // _CHUNK_MIN))
+        for i in range(n):
+            chunk = todo[i::n]
+            lint.procs.append(
+                subprocess.Popen(
+                    [exe, *LINT_ARGS, *chunk],
+                    cwd=root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    errors="replace",
+                )
+            )
+    return lint
+
+
+def _identity(exe: str) -> str:
+    try:
+        st = os.stat(exe)
+    except OSError:
+        return exe
+    return f"{exe}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def lint_blocks(display: str, blocks: Sequence[tuple[int, str]]) -> list[Finding]:

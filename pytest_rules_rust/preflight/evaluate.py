@@ -8,7 +8,6 @@ through a ``FileLoader``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import starlark as sl
 
 from . import guard, scope, text
 from . import model as m
+from .tree import Tree, walk
 
 # Bazel's dialect: standard Starlark plus keyword-only parameters (``def f(*, name)``).
 DIALECT = sl.Dialect.standard()
@@ -27,7 +27,6 @@ _FRAME = re.compile(r"^\s*\* (.+?):(\d+), in (.*)$", re.M)
 _NOT_FOUND = re.compile(r"Variable `(\w+)` not found")
 _SAME_NAME_HINT = re.compile(r"`(\w+)`, did you mean `\1`\?")
 _ERR_POS = re.compile(r"--> (.+?):(\d+):(\d+)")
-_SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 
 # Bazel .bzl globals that the prelude does not model; a file using one gets a permissive stub.
 BZL_GLOBALS = frozenset(
@@ -470,67 +469,13 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return rx
 
 
-# ---- workspace walking ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Tree:
-    """Files of a workspace: package dirs (with their BUILD file), .bzl files, and all files per package."""
-
-    packages: dict[str, str]
-    bzl_files: list[str]
-    files_by_pkg: dict[str, list[str]]
-    all_files: frozenset[str]
-
-
-def walk(root: Path) -> Tree:
-    """List a workspace, skipping bazel-* links, VCS and Cargo target dirs and .bazelignore'd dirs."""
-    ignored: set[str] = set()
-    ign = root / ".bazelignore"
-    if ign.is_file():
-        ignored = {
-            ln.strip().strip("/")
-            for ln in ign.read_text().splitlines()
-            if ln.strip() and not ln.startswith("#")
-        }
-    packages: dict[str, str] = {}
-    bzl: list[str] = []
-    dir_files: dict[str, list[str]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel = os.path.relpath(dirpath, root)
-        rel = "" if rel == "." else rel.replace(os.sep, "/")
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not d.startswith(("bazel-", "."))
-            and d not in _SKIP_DIRS
-            and f"{rel}/{d}".strip("/") not in ignored
-            and not os.path.exists(os.path.join(dirpath, d, "CACHEDIR.TAG"))
-        )
-        dir_files[rel] = filenames
-        for build in ("BUILD.bazel", "BUILD"):
-            if build in filenames and os.path.isfile(os.path.join(dirpath, build)):
-                packages[rel] = f"{rel}/{build}".strip("/")
-                break
-        bzl += [f"{rel}/{f}".strip("/") for f in filenames if f.endswith(".bzl")]
-    files_by_pkg: dict[str, list[str]] = {}
-    all_files: set[str] = set()
-    for rel, names in dir_files.items():
-        owner = rel
-        while owner not in packages and owner:
-            owner = owner.rsplit("/", 1)[0] if "/" in owner else ""
-        if owner not in packages:
-            owner = "\0none"
-        for name in names:
-            path = f"{rel}/{name}".strip("/")
-            all_files.add(path)
-            inner = path[len(owner) + 1 :] if owner else path
-            files_by_pkg.setdefault(owner, []).append(inner)
-    return Tree(packages, sorted(bzl), files_by_pkg, frozenset(all_files))
-
-
-def evaluate_workspace(root: Path) -> m.Model:
+def evaluate_workspace(root: Path, tree: Tree | None = None) -> m.Model:
     """Evaluate what Bazel reads: MODULE.bazel (and its includes), WORKSPACE(.bzlmod), every BUILD
-    file, and the .bzl files those load (transitively). A .bzl file nothing loads is not read."""
-    tree = walk(root)
+    file, and the .bzl files those load (transitively). A .bzl file nothing loads is not read.
+
+    ``tree`` is the workspace's listing when the caller has it already (see ``tree.walk``).
+    """
+    tree = tree or walk(root)
     s = Session(root, files_by_pkg=tree.files_by_pkg, packages=tree.packages)
     if (root / "MODULE.bazel").is_file():
         src = s.read("MODULE.bazel")

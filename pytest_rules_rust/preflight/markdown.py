@@ -19,7 +19,14 @@ from .checks import run_checks
 from .evaluate import Session, build_model
 from .model import Finding, PreflightReport
 
-_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*(starlark|bzl|bazel)[ \t]*$", re.I)
+_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*(starlark|bzl|bazel|python|py|python3)[ \t]*$", re.I)
+_STARLARK_TAGS = ("starlark", "bzl", "bazel")
+# What makes a ```python block Bazel: a load, a MODULE.bazel call, or a call with name = "...".
+_BAZEL_LIKE = re.compile(
+    r"^\s*(?:load\(|module\(|bazel_dep\(|use_extension\(|use_repo\(|register_toolchains\(|\w+ = use_extension\()"
+    r"|^\s*[\w.]+\(\s*\n?\s*name\s*=\s*[\"']",
+    re.M,
+)
 _MODULE_CALLS = ("bazel_dep", "use_extension", "use_repo", "register_toolchains", "module", "tag", "override")
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*)\s*=(?!=)")
 _DEF = re.compile(r"^def\s+(\w+)")
@@ -35,7 +42,9 @@ class Block:
 
 
 def find_blocks(document: str) -> list[Block]:
-    """Fenced blocks tagged starlark/bzl/bazel (any case, trailing spaces tolerated)."""
+    """Fenced blocks tagged starlark/bzl/bazel (any case, trailing spaces tolerated), and blocks
+    tagged python that parse as Starlark and look like Bazel (rules_rust's own docs fence its
+    examples so)."""
     lines = document.split("\n")
     blocks: list[Block] = []
     i = 0
@@ -53,9 +62,26 @@ def find_blocks(document: str) -> list[Block]:
         indent = len(mt.group(1))
         if indent:
             body = [ln[indent:] if ln[:indent].isspace() else ln for ln in body]
-        blocks.append(Block(i + 2, j, "\n".join(body)))
+        block = Block(i + 2, j, "\n".join(body))
+        if mt.group(3).lower() in _STARLARK_TAGS or looks_like_bazel(block.text):
+            blocks.append(block)
         i = j + 1
     return blocks
+
+
+def looks_like_bazel(code: str) -> bool:
+    """True for Python-fenced code that is Starlark for Bazel: it parses, and loads or calls rules."""
+    if not _BAZEL_LIKE.search(code):
+        return False
+    import starlark as sl
+
+    from .evaluate import DIALECT
+
+    try:
+        sl.parse("block.bzl", code, DIALECT)
+    except Exception:  # noqa: BLE001 - any refusal means "not Starlark"
+        return False
+    return True
 
 
 def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> PreflightReport:
@@ -69,8 +95,9 @@ def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> Pref
         ) from exc
     if not find_blocks(document):
         raise UsageError(
-            f"preflight: {path} has no ```starlark code blocks to check",
-            hint="fence the Starlark examples as ```starlark (any case), or pass a workspace directory",
+            f"preflight: {path} has no Starlark code blocks to check",
+            hint="fence the Starlark examples as ```starlark, ```bzl or ```python (Bazel code), "
+            "or pass a workspace directory",
         )
     findings = check_document(path.name, document, use_buildifier=use_buildifier)
     from . import make_report

@@ -192,21 +192,31 @@ def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) ->
 
 
 def _fragment(ctx: Ctx, lab: Label, value: str, loc: Loc, line: int, where: str) -> Iterator[Finding]:
-    """Markdown excerpts: only a relative label missing from its own block, with a close name there."""
+    """Markdown excerpts: a relative label that neither its block nor an earlier one defines, with a
+    close name in its block.
+
+    Blocks are read in order, so later ones see what earlier ones defined, except an earlier block
+    that this one replaces (it defines some of the same targets again: a new version of that file).
+    """
     if not value.startswith(":"):
         return
     first, last = ctx.block_of(loc.line)
-    names = [t.name for t in ctx.model.targets if first <= t.loc.line <= last]
-    if lab.name in names:
+    here = {t.name for t in ctx.model.targets if first <= t.loc.line <= last}
+    earlier: dict[tuple[int, int], set[str]] = {}
+    for t in ctx.model.targets:
+        if t.loc.line < first:
+            earlier.setdefault(ctx.block_of(t.loc.line), set()).add(t.name)
+    visible = here.union(*(names for names in earlier.values() if not names & here))
+    if lab.name in visible:
         return
-    near = close_match(lab.name, names)
+    near = close_match(lab.name, here)
     if near:
         yield Finding(
             loc.file,
             line,
             "RR102",
             "warning",
-            f"{where}: {value}: no target {lab.name!r} in this block",
+            f"{where}: {value}: no target {lab.name!r} in this block or an earlier one",
             f"did you mean :{near}?",
         )
 
