@@ -391,7 +391,8 @@ class Session:
     def syntax_finding(self, display: str, source: str, exc: Exception) -> None:
         prob = parse_error(exc)
         line, hint = prob.line, "fix the syntax; Bazel stops reading the file at this point"
-        opened = text.unclosed_bracket_before(source, prob.line)
+        end = text.offset_after_line(source, prob.line)
+        opened = text.unclosed_bracket_before(source[:end], prob.line)
         message = prob.message
         at_end = text.unclosed_at_end(source) if prob.line == 1 else None
         if at_end and at_end[1] > 1:  # starlark-rust puts end-of-file errors at 1:1

@@ -28,7 +28,7 @@ STACK_BYTES = 512 * 1024 * 1024  # reserved address space; only the pages used a
 class Limits:
     """What a file may hold before preflight declines to evaluate it (real files stay far below)."""
 
-    max_bytes: int = 4 * 1024 * 1024
+    max_bytes: int = 2 * 1024 * 1024
     max_tokens: int = 1_000_000
     max_depth: int = 200
     """Open brackets at once, and indentation columns."""
@@ -146,11 +146,13 @@ def shape_problem(rel: str, text: str, limits: Limits = LIMITS) -> Finding | Non
         if indent > limits.max_depth:
             problem = f"indented {indent} columns deep (limit {limits.max_depth})"
     if not problem:
-        chain = max(map(len, map(_OPERATOR.findall, _SEPARATORS.split(code))), default=0)
+        # A chain of n operators is at least n characters long: only long segments can hold one.
+        long = [seg for seg in _SEPARATORS.split(code) if len(seg) > limits.max_chain]
+        chain = max(map(len, map(_OPERATOR.findall, long)), default=0)
         if chain > limits.max_chain:
             problem = f"an expression chains {chain} operators (limit {limits.max_chain})"
     if not problem and len(code) > limits.max_tokens:
-        tokens = sum(1 for _ in _TOKEN.finditer(code))
+        tokens = len(_TOKEN.findall(code))
         if tokens > limits.max_tokens:
             problem = f"{tokens} tokens (limit {limits.max_tokens})"
     if not problem:

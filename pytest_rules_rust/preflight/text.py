@@ -15,12 +15,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 
+# An open bracket and the ones around it: (char, line, enclosing), shared between lines.
+_Open = tuple[str, int, "_Open | None"]
+
+
 @dataclass(frozen=True)
 class LineState:
-    """Scanner state at the start of a line: open brackets (char, line) and whether inside a string."""
+    """Scanner state at the start of a line: the innermost open bracket (with the ones around it)
+    and whether the line starts inside a string."""
 
-    brackets: tuple[tuple[str, int], ...]
+    innermost: _Open | None
     in_string: bool
+
+    @property
+    def brackets(self) -> tuple[tuple[str, int], ...]:
+        """Open brackets (char, line), outermost first."""
+        out: list[tuple[str, int]] = []
+        node = self.innermost
+        while node is not None:
+            out.append((node[0], node[1]))
+            node = node[2]
+        return tuple(reversed(out))
 
 
 _PAIRS = {")": "(", "]": "[", "}": "{"}
@@ -39,26 +54,26 @@ _TOKEN = re.compile(
 
 @lru_cache(maxsize=8)
 def scan(text: str) -> tuple[LineState, ...]:
-    """State at the start of every line (index 0 is line 1)."""
-    states: list[LineState] = [LineState((), False)]
-    stack: list[tuple[str, int]] = []
+    """State at the start of every line (index 0 is line 1); linear in the text, whatever the nesting."""
+    states: list[LineState] = [LineState(None, False)]
+    top: _Open | None = None
     line = 1
     for mt in _TOKEN.finditer(text):
         tok = mt.group()
         c = tok[0]
         if c == "\n":
             line += 1
-            states.append(LineState(tuple(stack), False))
+            states.append(LineState(top, False))
         elif c in "([{":
-            stack.append((c, line))
+            top = (c, line, top)
         elif c in ")]}":
-            if stack and stack[-1][0] == _PAIRS[c]:
-                stack.pop()
+            if top is not None and top[0] == _PAIRS[c]:
+                top = top[2]
         elif c in "'\"":
             inner = tok.count("\n")
             if inner:
-                frozen = tuple(stack)
-                states.extend(LineState(frozen, True) for _ in range(inner))
+                inside = LineState(top, True)
+                states.extend([inside] * inner)
                 line += inner
     return tuple(states)
 
@@ -70,15 +85,25 @@ def unclosed_bracket_before(text: str, error_line: int) -> tuple[str, int] | Non
     for lineno in range(min(error_line, len(states)), 0, -1):
         st = states[lineno - 1]
         src = lines[lineno - 1] if lineno - 1 < len(lines) else ""
-        if st.brackets and not st.in_string and src[:1].isalpha():
-            return st.brackets[-1]
+        if st.innermost is not None and not st.in_string and src[:1].isalpha():
+            return st.innermost[0], st.innermost[1]
     return None
+
+
+def offset_after_line(text: str, line: int) -> int:
+    """Offset just past the end of ``line`` (1-based); the text's length when it has fewer lines."""
+    pos = -1
+    for _ in range(max(line, 1)):
+        pos = text.find("\n", pos + 1)
+        if pos < 0:
+            return len(text)
+    return pos + 1
 
 
 def unclosed_at_end(text: str) -> tuple[str, int] | None:
     """The innermost bracket still open where the text ends (the parser reports that at 1:1)."""
-    states = scan(text.rstrip("\n") + "\n")
-    return states[-1].brackets[-1] if states and states[-1].brackets else None
+    last = scan(text.rstrip("\n") + "\n")[-1].innermost
+    return (last[0], last[1]) if last is not None else None
 
 
 def top_level_lines(text: str) -> list[tuple[int, str]]:
