@@ -20,7 +20,10 @@ bazel_dep(name = "rules_rust", version = "0.46.0")
 bazel_dep(name = "platforms", version = "0.0.10")
 
 rust = use_extension("@rules_rust//rust:extensions.bzl", "rust")
-rust.toolchain(edition = "2021", extra_target_triples = ["aarch64-unknown-linux-gnu", "wasm32-unknown-unknown"])
+rust.toolchain(
+    edition = "2021",
+    extra_target_triples = ["aarch64-unknown-linux-gnu", "wasm32-unknown-unknown"],
+)
 use_repo(rust, "rust_toolchains")
 register_toolchains("@rust_toolchains//:all")
 
@@ -79,7 +82,7 @@ def test_strings_are_strings(tmp_path: Path) -> None:
 
 def test_bazel_builtins_are_known(tmp_path: Path) -> None:
     bzl = (
-        'def _impl(ctx):\n    return [DefaultInfo(), OutputGroupInfo(), cc_common, set([1]), ProtoInfo]\n\n'
+        "def _impl(ctx):\n    return [DefaultInfo(), OutputGroupInfo(), cc_common, set([1]), ProtoInfo]\n\n"
         'r = rule(implementation = _impl, attrs = {"_cc": attr.label(default = configuration_field('
         'fragment = "cpp", name = "cc_toolchain"))})\n'
     )
@@ -160,7 +163,9 @@ def test_repeated_warnings_are_collapsed(tmp_path: Path) -> None:
     )
     report = run(tmp_path, {"MODULE.bazel": module, "BUILD.bazel": build})
     (only,) = report.findings
-    assert only.line == 1 and "also at BUILD.bazel:2, BUILD.bazel:3, BUILD.bazel:4, and 2 more" in only.message
+    assert (
+        only.line == 1 and "also at BUILD.bazel:2, BUILD.bazel:3, BUILD.bazel:4, and 2 more" in only.message
+    )
 
 
 def test_did_you_mean_never_suggests_the_same_name() -> None:

@@ -35,7 +35,16 @@ def workspace(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
 
 def run_cli(root: Path) -> tuple[int, list[dict[str, object]], str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest_rules_rust", "preflight", str(root), "--json", "--no-buildifier", "--no-cache"],
+        [
+            sys.executable,
+            "-m",
+            "pytest_rules_rust",
+            "preflight",
+            str(root),
+            "--json",
+            "--no-buildifier",
+            "--no-cache",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -126,7 +135,9 @@ def test_symlink_loops(tmp_path: Path) -> None:
     rc, findings, stderr = run_cli(root)
     assert rc in (0, 1) and "Traceback" not in stderr, stderr
     assert findings, "a load of a looping link must be reported"
-    assert "RR102" in codes_on(findings, "good/BUILD.bazel") or "RR103" in codes_on(findings, "good/BUILD.bazel")
+    assert "RR102" in codes_on(findings, "good/BUILD.bazel") or "RR103" in codes_on(
+        findings, "good/BUILD.bazel"
+    )
 
 
 def test_an_exception_on_one_file_is_a_finding_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,7 +52,9 @@ def __getattr__(name: str) -> object:
 _MARKERS = ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "BUILD", "BUILD.bazel")
 
 
-def preflight_workspace(root: Path | str, *, use_buildifier: bool = True, cache: bool = False) -> PreflightReport:
+def preflight_workspace(
+    root: Path | str, *, use_buildifier: bool = True, cache: bool = False
+) -> PreflightReport:
     """Evaluate and check the Bazel workspace at ``root`` (a directory with MODULE.bazel or BUILD files).
 
     buildifier (when ``use_buildifier``) lints every Starlark file beside the evaluation, on the

@@ -208,7 +208,9 @@ class RunningLint:
             for name in names:
                 entry: list[dict[str, object]] = list(warnings.get(name, []))
                 if name in errors:
-                    entry.append({"category": "rr-syntax", "line": errors[name][0], "message": errors[name][1]})
+                    entry.append(
+                        {"category": "rr-syntax", "line": errors[name][0], "message": errors[name][1]}
+                    )
                 results[name] = entry
                 if self.cache is not None and proc.returncode in (0, 4) and name in self.keys:
                     self.cache.put(self.keys[name], entry)

@@ -65,6 +65,8 @@ BZL_GLOBALS = frozenset(
         "exec_transition",
     ]
 )
+
+
 @dataclass
 class Rec:
     """One recorded builtin call: kind, payload, call stack (outermost first) and current package."""
@@ -539,7 +541,10 @@ def bazel_settings(root: Path) -> BazelSettings:
             for neg, val in re.findall(r"--(no)?enable_workspace(?:=(\w+))?", mt.group(3)):
                 enable_workspace = not neg and val.lower() not in ("false", "0", "no")
     return BazelSettings(
-        tuple(platforms), tuple(config_platforms), enable_workspace, _read_small(root / ".bazelversion").strip()
+        tuple(platforms),
+        tuple(config_platforms),
+        enable_workspace,
+        _read_small(root / ".bazelversion").strip(),
     )
 
 

@@ -76,7 +76,9 @@ def read_source(root: Path, rel: str, limits: Limits = LIMITS) -> Source:
         reason = exc.strerror or type(exc).__name__
         return Source(
             None,
-            Finding(rel, 1, "RR005", "error", f"cannot read this file: {reason}", "fix the file (or the link)"),
+            Finding(
+                rel, 1, "RR005", "error", f"cannot read this file: {reason}", "fix the file (or the link)"
+            ),
         )
     if len(data) > limits.max_bytes:
         return Source(None, too_big(rel, limits))
@@ -198,7 +200,7 @@ def isolated(rel: str, stage: str, fn: Callable[[], T], on_crash: Callable[[Find
         return fn()
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
+    except BaseException as exc:
         on_crash(crash_finding(rel, exc, stage))
         return None
 
@@ -211,7 +213,7 @@ def run_with_big_stack(fn: Callable[[], T]) -> T:
     def target() -> None:
         try:
             result.append(fn())
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+        except BaseException as exc:
             error.append(exc)
 
     old = threading.stack_size()

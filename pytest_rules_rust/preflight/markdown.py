@@ -23,7 +23,8 @@ _OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*(starlark|bzl|bazel|python|py|p
 _STARLARK_TAGS = ("starlark", "bzl", "bazel")
 # What makes a ```python block Bazel: a load, a MODULE.bazel call, or a call with name = "...".
 _BAZEL_LIKE = re.compile(
-    r"^\s*(?:load\(|module\(|bazel_dep\(|use_extension\(|use_repo\(|register_toolchains\(|\w+ = use_extension\()"
+    r"^\s*(?:load\(|module\(|bazel_dep\(|use_extension\(|use_repo\(|register_toolchains\("
+    r"|\w+ = use_extension\()"
     r"|^\s*[\w.]+\(\s*\n?\s*name\s*=\s*[\"']",
     re.M,
 )
@@ -79,7 +80,7 @@ def looks_like_bazel(code: str) -> bool:
 
     try:
         sl.parse("block.bzl", code, DIALECT)
-    except Exception:  # noqa: BLE001 - any refusal means "not Starlark"
+    except Exception:
         return False
     return True
 

@@ -121,11 +121,15 @@ def stub_snippet(name: str, source: str, kind: str | None = None) -> str:
 
     Needs ``_rr_ext_stub`` bound (see :func:`stub_header`).
     """
-    chains = [
-        mt.group(1)
-        for mt in re.finditer(rf"{re.escape(name)}((?:\.\w+)+)(?![\w\"'])", source)
-        if mt.start() == 0 or source[mt.start() - 1] not in _NOT_BEFORE_NAME
-    ] if name + "." in source else []
+    chains = (
+        [
+            mt.group(1)
+            for mt in re.finditer(rf"{re.escape(name)}((?:\.\w+)+)(?![\w\"'])", source)
+            if mt.start() == 0 or source[mt.start() - 1] not in _NOT_BEFORE_NAME
+        ]
+        if name + "." in source
+        else []
+    )
     if chains:
         tree: dict[str, Any] = {}
         for chain in chains:

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-
 # An open bracket and the ones around it: (char, line, enclosing), shared between lines.
 _Open = tuple[str, int, "_Open | None"]
 

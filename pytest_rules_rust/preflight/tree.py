@@ -69,7 +69,9 @@ def walk(root: Path) -> Tree:
 
 def starlark_files(tree: Tree) -> list[str]:
     """MODULE.bazel, WORKSPACE files, BUILD files and .bzl files of ``tree`` (what buildifier lints)."""
-    top = [f for f in ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod") if f in tree.all_files]
+    top = [
+        f for f in ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod") if f in tree.all_files
+    ]
     return sorted(set(top) | set(tree.packages.values()) | set(tree.bzl_files))
 
 

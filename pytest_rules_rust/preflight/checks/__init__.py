@@ -78,6 +78,13 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+def _collect(check: Check, ctx: Ctx) -> Callable[[], list[Finding]]:
+    def run() -> list[Finding]:
+        return list(check(ctx))
+
+    return run
+
+
 def run_checks(model: Model) -> list[Finding]:
     """Every check over ``model`` plus the evaluator's own findings, deduplicated."""
     ctx = Ctx(model)
@@ -85,7 +92,7 @@ def run_checks(model: Model) -> list[Finding]:
     anchor = "MODULE.bazel" if "MODULE.bazel" in model.files else next(iter(sorted(model.files)), ".")
     for check in CHECKS:
         # A check that fails on an input nobody foresaw costs its own findings, not the run.
-        found = guard.isolated(anchor, f"running {check.__name__} on", lambda c=check: list(c(ctx)), out.append)
+        found = guard.isolated(anchor, f"running {check.__name__} on", _collect(check, ctx), out.append)
         out.extend(found or [])
     seen: set[tuple[str, int, str, str]] = set()
     unique = []

@@ -104,7 +104,9 @@ def generated_names(tag: Tag) -> list[str]:
     """
     names: list[str] = []
     if tag.tag == "spec":
-        names += [str(tag.attrs[k]) for k in ("package", "package_alias") if isinstance(tag.attrs.get(k), str)]
+        names += [
+            str(tag.attrs[k]) for k in ("package", "package_alias") if isinstance(tag.attrs.get(k), str)
+        ]
     elif tag.tag == "annotation":
         extra = tag.attrs.get("extra_aliased_targets")
         if isinstance(extra, dict):

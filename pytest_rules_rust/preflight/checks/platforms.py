@@ -242,7 +242,9 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
         arch, os_ = _platform_arch_os(plat)
         if not arch or not os_ or (arch, os_) in covered:
             continue
-        where = "every build of the workspace" if always else "some builds (a .bazelrc config, a manual target)"
+        where = (
+            "every build of the workspace" if always else "some builds (a .bazelrc config, a manual target)"
+        )
         yield Finding(
             plat.loc.file,
             plat.loc.line,
