@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ from pytest_rules_rust.cli import main
 from pytest_rules_rust.preflight import buildifier, preflight_workspace
 
 CASES = Path(__file__).parent / "data" / "preflight" / "cases"
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command line caches results: give each test its own cache directory."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PYTEST_RULES_RUST_CACHE", str(cache))
+    return cache
 
 
 def test_clean_workspace_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,3 +71,44 @@ def test_buildifier_second_opinion_or_one_info(monkeypatch: pytest.MonkeyPatch) 
         buildifier.find_buildifier.cache_clear()
     assert [(f.code, f.severity) for f in report.findings] == [("RR700", "info")]
     assert report.ok
+
+
+def test_unchanged_workspace_is_answered_from_the_cache(
+    tmp_path: Path, own_cache: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(CASES / "crate_missing", ws)
+    assert main(["preflight", str(ws), "--json", "--no-buildifier"]) == 1
+    first = capsys.readouterr().out
+    assert any(own_cache.rglob("*.json")), "the run stored its result"
+
+    from pytest_rules_rust.preflight import evaluate
+
+    def not_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged workspace must not be evaluated again")
+
+    monkeypatch.setattr(evaluate, "evaluate_workspace", not_again)
+    assert main(["preflight", str(ws), "--json", "--no-buildifier"]) == 1
+    assert capsys.readouterr().out == first
+    monkeypatch.undo()
+    monkeypatch.setenv("PYTEST_RULES_RUST_CACHE", str(own_cache))
+    build = ws / "BUILD.bazel"
+    build.write_text(build.read_text().replace("@crates//:tokio", "@crates//:serde"))
+    assert main(["preflight", str(ws), "--json", "--no-buildifier"]) == 0, "a changed file is evaluated again"
+    assert json.loads(capsys.readouterr().out) == {"findings": []}
+
+
+def test_buildifier_results_are_cached_per_file(tmp_path: Path) -> None:
+    if buildifier.find_buildifier() is None:
+        pytest.skip("buildifier is not on PATH (npm install -g @bazel/buildifier)")
+    from pytest_rules_rust.preflight.results_cache import ResultsCache
+
+    store = ResultsCache(tmp_path / "cache")
+    root = CASES / "package_twice"
+    files = ["BUILD.bazel", "MODULE.bazel"]
+    first = buildifier.start(root, files, store)
+    assert first.procs, "nothing cached yet: buildifier runs"
+    found = first.finish(files)
+    again = buildifier.start(root, files, store)
+    assert again.procs == [] and again.finish(files) == found
+    assert any(f.code.startswith("BF:") for f in found)
