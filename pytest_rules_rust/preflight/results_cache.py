@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -76,6 +75,9 @@ class ResultsCache:
         path = self._path(k)
         if path is None:
             return
+        import tempfile
+
+        tmp = ""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -83,4 +85,5 @@ class ResultsCache:
                 json.dump(value, fh)
             os.replace(tmp, path)
         except OSError:
-            return
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,15 @@ def _norm(name: str) -> str:
 
 def _cargo_deps(path: Path, seen: set[Path]) -> set[str] | None:
     """Dependency names of a Cargo.toml (and its workspace members); None when unreadable."""
+    import tomllib  # only workspaces with crate.from_cargo need it
+
     path = path.resolve()
     if path in seen:
         return set()
     seen.add(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
         return None
     names: set[str] = set()
 
