@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from . import buildifier, text
+from . import buildifier, guard, text
 from .checks import run_checks
-from .evaluate import Session, build_model
+from .evaluate import Session
 from .model import Finding, PreflightReport
+from .records import build_model
 
 _OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})[ \t]*(starlark|bzl|bazel|python|py|python3)[ \t]*$", re.I)
 _STARLARK_TAGS = ("starlark", "bzl", "bazel")
@@ -107,7 +108,14 @@ def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> Pref
 
 
 def check_document(display: str, document: str, *, use_buildifier: bool = True) -> list[Finding]:
-    """Findings for all blocks of ``document`` (shown as ``display``)."""
+    """Findings for all blocks of ``document`` (shown as ``display``).
+
+    Evaluated on a thread with a large stack, like workspaces (the interpreter recurses on nesting).
+    """
+    return guard.run_with_big_stack(lambda: _check_document(display, document, use_buildifier))
+
+
+def _check_document(display: str, document: str, use_buildifier: bool) -> list[Finding]:
     blocks = find_blocks(document)
     session = Session(None, fragment=True)
     doc_names: set[str] = set()
