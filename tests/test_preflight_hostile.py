@@ -172,3 +172,18 @@ def test_panic_exceptions_are_isolated_too() -> None:
     seen: list[object] = []
     assert guard.isolated("BUILD.bazel", "evaluating", panic, seen.append) is None
     assert len(seen) == 1
+
+
+def test_deep_nesting_in_a_markdown_block(tmp_path: Path) -> None:
+    doc = tmp_path / "deep.md"
+    doc.write_text("```starlark\nx = " + "[" * 10_000 + "]" * 10_000 + '\n```\n\n```starlark\ny = "open\n```\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_rules_rust", "preflight", str(doc), "--json", "--no-buildifier"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    codes = [(f["code"], f["line"]) for f in json.loads(proc.stdout)["findings"]]
+    assert ("RR004", 2) in codes and ("RR001", 6) in codes, codes
