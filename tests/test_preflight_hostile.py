@@ -176,7 +176,8 @@ def test_panic_exceptions_are_isolated_too() -> None:
 
 def test_deep_nesting_in_a_markdown_block(tmp_path: Path) -> None:
     doc = tmp_path / "deep.md"
-    doc.write_text("```starlark\nx = " + "[" * 10_000 + "]" * 10_000 + '\n```\n\n```starlark\ny = "open\n```\n')
+    deep = "x = " + "[" * 10_000 + "]" * 10_000
+    doc.write_text(f'```starlark\n{deep}\n```\n\n```starlark\ny = "open\n```\n')
     proc = subprocess.run(
         [sys.executable, "-m", "pytest_rules_rust", "preflight", str(doc), "--json", "--no-buildifier"],
         capture_output=True,
