@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import PreflightError, UsageError
 from .model import Finding, PreflightReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # at run time these come from __getattr__ below, when first used
+    from .checks import CODES
+    from .markdown import preflight_markdown
     from .model import Model
     from .tree import Tree
 
