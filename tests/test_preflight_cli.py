@@ -112,3 +112,15 @@ def test_buildifier_results_are_cached_per_file(tmp_path: Path) -> None:
     again = buildifier.start(root, files, store)
     assert again.procs == [] and again.finish(files) == found
     assert any(f.code.startswith("BF:") for f in found)
+
+
+def test_print_in_evaluated_files_does_not_reach_the_output(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(CASES / "clean", ws)
+    (ws / "BUILD.bazel").write_text('print("hello from BUILD")\n' + (ws / "BUILD.bazel").read_text())
+    assert main(["preflight", str(ws), "--json", "--no-buildifier"]) == 0
+    out, err = capfd.readouterr()
+    assert json.loads(out) == {"findings": []}
+    assert "hello from BUILD" not in out + err

@@ -45,6 +45,9 @@ def select(d, no_match_error = ""):
 
 def Label(s):
     return str(s)
+
+def print(*args, sep = " "):
+    pass  # what evaluated files print would mix into preflight's own output (and its --json)
 """
 
 MODULE = """

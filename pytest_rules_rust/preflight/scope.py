@@ -20,7 +20,6 @@ GLOBALS = sl.Globals.extended_by(
     [
         sl.LibraryExtension.StructType,
         sl.LibraryExtension.CallStack,
-        sl.LibraryExtension.Print,
         sl.LibraryExtension.Json,
     ]
 )
