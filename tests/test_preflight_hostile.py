@@ -188,3 +188,13 @@ def test_deep_nesting_in_a_markdown_block(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     codes = [(f["code"], f["line"]) for f in json.loads(proc.stdout)["findings"]]
     assert ("RR004", 2) in codes and ("RR001", 6) in codes, codes
+
+
+def test_a_loop_that_would_run_for_hours_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard, "LIMITS", guard.Limits(max_eval_seconds=0.5))
+    loop = "def spin():\n    return len([x for x in range(2000000000) if x < 0])\n\nN = spin()\n"
+    root = workspace(tmp_path, {"slow/defs.bzl": loop, "slow/BUILD.bazel": 'load(":defs.bzl", "N")\n'})
+    report = preflight_workspace(root, use_buildifier=False)
+    (stopped,) = [f for f in report.findings if f.file == "slow/defs.bzl"]
+    assert stopped.code == "RR004" and "stopped after 0.5 s" in stopped.message
+    assert any(f.file == "good/BUILD.bazel" and f.code == "RR102" for f in report.findings)

@@ -9,6 +9,7 @@ through a ``FileLoader``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,7 @@ class Session:
     doc_env: dict[str, Any] = field(default_factory=dict)
     doc_names: set[str] = field(default_factory=set)
     preludes: dict[str, sl.FrozenModule] = field(default_factory=dict)
+    clocks: list[list[float]] = field(default_factory=list)  # per file being evaluated: start, loads' time
     current_source: str = ""
 
     # ---- hooks called from Starlark -------------------------------------------------------------
@@ -306,23 +308,35 @@ class Session:
         loader = sl.FileLoader(load)
         stubs: dict[str, str] = {}
         mod = sl.Module() if prefix is not None else self.new_module(flavour)
-        for _attempt in range(60):
-            self.package = package
-            self.current_source = source
-            try:
-                sl.eval(mod, ast, scope.GLOBALS, loader)
-                return mod
-            except sl.StarlarkError as exc:
-                prob = parse_error(exc)
-                name = prob.unknown_name
-                if name and name not in stubs and prob.file == display and allow_stub(name):
-                    # Names resolve before anything runs, so the module is still untouched: add a stub, retry.
-                    stubs[name] = self.doc_env.get(name) or scope.stub_snippet(name, source)
-                    self.eval_snippet(mod, stubs[name])
-                    continue
-                self.eval_finding(display, prob, flavour)
-                self.incomplete.add(package if flavour == "build" else display)
-                return mod
+        clock = [time.monotonic(), 0.0]  # this file's start, and the time its loads took
+        options = sl.EvalOptions(
+            check_cancelled=lambda: time.monotonic() - clock[0] - clock[1] > guard.LIMITS.max_eval_seconds
+        )
+        self.clocks.append(clock)
+        try:
+            for _attempt in range(60):
+                self.package = package
+                self.current_source = source
+                try:
+                    sl.eval_with(options, mod, ast, scope.GLOBALS, loader)
+                    return mod
+                except sl.StarlarkError as exc:
+                    if "Evaluation cancelled" in str(exc):
+                        self.findings.append(guard.too_slow(display, parse_error(exc).line))
+                        self.incomplete.add(package if flavour == "build" else display)
+                        return mod
+                    prob = parse_error(exc)
+                    name = prob.unknown_name
+                    if name and name not in stubs and prob.file == display and allow_stub(name):
+                        # Names resolve before anything runs: the module is still untouched. Stub, retry.
+                        stubs[name] = self.doc_env.get(name) or scope.stub_snippet(name, source)
+                        self.eval_snippet(mod, stubs[name])
+                        continue
+                    self.eval_finding(display, prob, flavour)
+                    self.incomplete.add(package if flavour == "build" else display)
+                    return mod
+        finally:
+            self.clocks.pop()
         return None
 
     def read(self, rel: str) -> str | None:

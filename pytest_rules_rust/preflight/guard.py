@@ -34,6 +34,8 @@ class Limits:
     """Open brackets at once, and indentation columns."""
     max_chain: int = 2_000
     """Operators in one expression without a bracket or comma between them (``-`` * 10000, ``a.b.c...``)."""
+    max_eval_seconds: float = 5.0
+    """Evaluation time of one file (its loads not counted): real files take milliseconds."""
 
 
 LIMITS = Limits()
@@ -62,12 +64,13 @@ class Source:
     finding: Finding | None = None
 
 
-def read_source(root: Path, rel: str, limits: Limits = LIMITS) -> Source:
+def read_source(root: Path, rel: str, limits: Limits | None = None) -> Source:
     """Read ``root/rel`` as UTF-8 text; unreadable, oversized or non-UTF-8 files become a finding.
 
     Invalid UTF-8 is decoded with replacement characters (so the file is still checked) and
     reported once, at the line of the first bad byte.
     """
+    limits = limits or LIMITS
     path = root / rel
     try:
         with path.open("rb") as fh:
@@ -85,8 +88,9 @@ def read_source(root: Path, rel: str, limits: Limits = LIMITS) -> Source:
     return decode(rel, data)
 
 
-def too_big(rel: str, limits: Limits = LIMITS) -> Finding:
+def too_big(rel: str, limits: Limits | None = None) -> Finding:
     """The finding for a file over the size limit."""
+    limits = limits or LIMITS
     return Finding(
         rel,
         1,
@@ -131,8 +135,9 @@ def decode(rel: str, data: bytes) -> Source:
     return Source(text)
 
 
-def shape_problem(rel: str, text: str, limits: Limits = LIMITS) -> Finding | None:
+def shape_problem(rel: str, text: str, limits: Limits | None = None) -> Finding | None:
     """A finding when ``text`` is beyond a limit (see :class:`Limits`), before the interpreter sees it."""
+    limits = limits or LIMITS
     if len(text) > limits.max_bytes:
         return too_big(rel, limits)
     code = _STRINGS_AND_COMMENTS.sub('""', text)
@@ -167,6 +172,20 @@ def shape_problem(rel: str, text: str, limits: Limits = LIMITS) -> Finding | Non
         f"not evaluated: {problem}",
         "preflight declines files this deep or large (the interpreter would exhaust its stack); "
         "no hand-written BUILD or .bzl file needs it",
+    )
+
+
+def too_slow(rel: str, line: int, limits: Limits | None = None) -> Finding:
+    """The finding for a file whose evaluation was stopped after ``limits.max_eval_seconds``."""
+    limits = limits or LIMITS
+    return Finding(
+        rel,
+        line,
+        "RR004",
+        "warning",
+        f"evaluation stopped after {limits.max_eval_seconds:g} s"
+        " (a loop far larger than any BUILD file needs?)",
+        "preflight stops evaluating a file after this long; checks on the rest of it are limited",
     )
 
 
