@@ -189,3 +189,25 @@ def test_markdown_python_fences_and_block_order(tmp_path: Path) -> None:
     )
     report = preflight_markdown(doc, use_buildifier=False)
     assert report.findings == (), report.format()
+
+
+def test_cargo_workspace_whose_member_is_itself(tmp_path: Path) -> None:
+    module = MODULE.replace(
+        "crate.from_specs()",
+        'crate.from_cargo(cargo_lockfile = "//:Cargo.lock", manifests = ["//:Cargo.toml"])',
+    )
+    cargo = '[workspace]\nmembers = ["."]\n\n[package]\nname = "app"\n\n[dependencies]\nanyhow = "1"\n'
+    build = (
+        'filegroup(name = "a", srcs = ["@crates//:anyhow"])\n'
+        'filegroup(name = "b", srcs = ["@crates//:anyhowz"])\n'
+    )
+    report = run(
+        tmp_path, {"MODULE.bazel": module, "Cargo.toml": cargo, "Cargo.lock": "", "BUILD.bazel": build}
+    )
+    assert found(report) == [("RR301", "BUILD.bazel", 2, "error")], report.format()
+
+
+def test_the_workspace_s_own_module_extensions_are_evaluated(tmp_path: Path) -> None:
+    module = MODULE + 'ext = use_extension("//tools:ext.bzl", "ext")\n'
+    report = run(tmp_path, {"MODULE.bazel": module, "tools/BUILD.bazel": "", "tools/ext.bzl": "ext = (\n"})
+    assert found(report) == [("RR001", "tools/ext.bzl", 1, "error")], report.format()

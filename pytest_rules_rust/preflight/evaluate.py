@@ -511,6 +511,14 @@ def evaluate_workspace(root: Path, tree: Tree | None = None) -> m.Model:
                     inc = s.read(path)
                     if inc is not None:
                         s.eval_file(path, inc, "module", "", allow_stub=lambda n: False)
+    for rec in [r for r in s.records if r.kind == "use_extension"]:
+        # The workspace's own module extensions are .bzl files Bazel evaluates for MODULE.bazel.
+        bzl = str(rec.payload.get("bzl") or "")
+        path = s.main_repo_path(bzl, "")
+        if path is not None and (root / path).is_file():  # not there: maybe a partial copy; not our call
+            s.load(
+                bzl, rec.loc.file, "", [str(rec.payload.get("name") or "")], s.sources.get(rec.loc.file, "")
+            )
     for ws in ("WORKSPACE.bzlmod", "WORKSPACE", "WORKSPACE.bazel"):
         if (root / ws).is_file():
             s.package = "//external"
