@@ -8,6 +8,7 @@ through a ``FileLoader``.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -145,7 +146,8 @@ class Session:
     current_source: str = ""
 
     # ---- hooks called from Starlark -------------------------------------------------------------
-    def _rec(self, kind: str, payload: dict[str, Any], stack: str) -> int:
+    def _rec(self, kind: str, payload_json: str, stack: str) -> int:
+        payload: dict[str, Any] = json.loads(payload_json)
         frames = [(f, int(ln)) for f, ln, _fn in _FRAME.findall(stack) if not f.startswith("<")]
         self.records.append(Rec(kind, payload, frames, self.package))
         idx = len(self.records) - 1

@@ -8,6 +8,10 @@ structs; these definitions are evaluated into each module before the file itself
 from __future__ import annotations
 
 COMMON = """
+def _recj(kind, payload, stack):
+    # One JSON string crosses into Python instead of every value of the payload one by one.
+    return _rec(kind, json.encode(payload), stack)
+
 _SIMPLE = ["string", "int", "bool", "NoneType", "float"]
 
 def _flat(x):
@@ -34,7 +38,7 @@ def _kw(kw):
     return {k: _clean(v) for k, v in kw.items()}
 
 def select(d, no_match_error = ""):
-    _rec("select", {"keys": [str(k) for k in d.keys()]}, call_stack())
+    _recj("select", {"keys": [str(k) for k in d.keys()]}, call_stack())
     vals = d.values()
     if vals and all([type(v) == "list" for v in vals]):
         out = []
@@ -52,28 +56,28 @@ def print(*args, sep = " "):
 
 MODULE = """
 def module(name = "", version = "", compatibility_level = 0, repo_name = "", bazel_compatibility = []):
-    _rec("module", {"name": name, "repo_name": repo_name}, call_stack())
+    _recj("module", {"name": name, "repo_name": repo_name}, call_stack())
 
 def bazel_dep(name, version = "", max_compatibility_level = -1, repo_name = "", dev_dependency = False):
-    _rec("bazel_dep", {"name": name, "version": version, "repo_name": repo_name or "", "dev": dev_dependency}, call_stack())
+    _recj("bazel_dep", {"name": name, "version": version, "repo_name": repo_name or "", "dev": dev_dependency}, call_stack())
 
 def _tag(ext, t):
     def f(*args, **kw):
-        _rec("tag", {"ext": ext, "tag": t, "attrs": _kw(kw)}, call_stack())
+        _recj("tag", {"ext": ext, "tag": t, "attrs": _kw(kw)}, call_stack())
     return f
 
 def _proxy(ext):
     return struct(_rr_ext = ext, **{t: _tag(ext, t) for t in _tags()})
 
 def use_extension(extension_bzl_file, extension_name, dev_dependency = False, isolate = False):
-    ext = _rec("use_extension", {"bzl": extension_bzl_file, "name": extension_name, "dev": dev_dependency}, call_stack())
+    ext = _recj("use_extension", {"bzl": extension_bzl_file, "name": extension_name, "dev": dev_dependency}, call_stack())
     return _proxy(ext)
 
 def _ext_of(p):
     return getattr(p, "_rr_ext", -1)
 
 def use_repo(extension_proxy, *args, **kwargs):
-    _rec("use_repo", {"ext": _ext_of(extension_proxy), "repos": list(args) + list(kwargs.keys())}, call_stack())
+    _recj("use_repo", {"ext": _ext_of(extension_proxy), "repos": list(args) + list(kwargs.keys())}, call_stack())
 
 def inject_repo(extension_proxy, *args, **kwargs):
     pass
@@ -83,34 +87,34 @@ def override_repo(extension_proxy, *args, **kwargs):
 
 def register_toolchains(*toolchain_labels, dev_dependency = False):
     for l in toolchain_labels:
-        _rec("register", {"kind": "toolchain", "label": l}, call_stack())
+        _recj("register", {"kind": "toolchain", "label": l}, call_stack())
 
 def register_execution_platforms(*platform_labels, dev_dependency = False):
     for l in platform_labels:
-        _rec("register", {"kind": "execution_platform", "label": l}, call_stack())
+        _recj("register", {"kind": "execution_platform", "label": l}, call_stack())
 
 def local_path_override(module_name, path):
-    _rec("override", {"kind": "local_path_override", "module_name": module_name, "attrs": {"path": path}}, call_stack())
+    _recj("override", {"kind": "local_path_override", "module_name": module_name, "attrs": {"path": path}}, call_stack())
 
 def archive_override(module_name, **kw):
-    _rec("override", {"kind": "archive_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
+    _recj("override", {"kind": "archive_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
 
 def git_override(module_name, **kw):
-    _rec("override", {"kind": "git_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
+    _recj("override", {"kind": "git_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
 
 def single_version_override(module_name, **kw):
-    _rec("override", {"kind": "single_version_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
+    _recj("override", {"kind": "single_version_override", "module_name": module_name, "attrs": _kw(kw)}, call_stack())
 
 def multiple_version_override(module_name, versions, registry = ""):
-    _rec("override", {"kind": "multiple_version_override", "module_name": module_name, "attrs": {}}, call_stack())
+    _recj("override", {"kind": "multiple_version_override", "module_name": module_name, "attrs": {}}, call_stack())
 
 def use_repo_rule(repo_rule_bzl_file, repo_rule_name):
     def f(name, **kw):
-        _rec("repo", {"name": name, "kind": repo_rule_name}, call_stack())
+        _recj("repo", {"name": name, "kind": repo_rule_name}, call_stack())
     return f
 
 def include(label):
-    _rec("include", {"label": label}, call_stack())
+    _recj("include", {"label": label}, call_stack())
 
 def flag_alias(name, starlark_flag):
     pass
@@ -168,20 +172,20 @@ BUILD = (
     """
 def _native(kind):
     def f(name, **kw):
-        _rec("target", {"kind": kind, "name": name, "attrs": _kw(kw), "origin": "native"}, call_stack())
+        _recj("target", {"kind": kind, "name": name, "attrs": _kw(kw), "origin": "native"}, call_stack())
     return f
 
 def package(**kw):
-    _rec("package", {"attrs": _kw(kw)}, call_stack())
+    _recj("package", {"attrs": _kw(kw)}, call_stack())
 
 def glob(include = [], exclude = [], exclude_directories = 1, allow_empty = None):
     found = _glob(include, exclude)
-    _rec("glob", {"include": include, "exclude": exclude, "matches": len(found), "allow_empty": allow_empty}, call_stack())
+    _recj("glob", {"include": include, "exclude": exclude, "matches": len(found), "allow_empty": allow_empty}, call_stack())
     return found
 
 def exports_files(srcs, visibility = None, licenses = None):
     for s in srcs:
-        _rec("target", {"kind": "exports_files", "name": s, "attrs": {}, "origin": "native"}, call_stack())
+        _recj("target", {"kind": "exports_files", "name": s, "attrs": {}, "origin": "native"}, call_stack())
 
 def licenses(license_types):
     pass
@@ -247,15 +251,15 @@ def _string_attrs(attrs, build_setting):
     return out
 
 def rule(implementation = None, attrs = {}, build_setting = None, **kw):
-    rid = _rec("rule", {"origin": "rule", "string_attrs": _string_attrs(attrs or {}, build_setting)}, call_stack())
+    rid = _recj("rule", {"origin": "rule", "string_attrs": _string_attrs(attrs or {}, build_setting)}, call_stack())
     def r(name, **kw2):
-        _rec("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "rule"}, call_stack())
+        _recj("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "rule"}, call_stack())
     return r
 
 def macro(implementation = None, attrs = {}, **kw):
-    rid = _rec("rule", {"origin": "macro"}, call_stack())
+    rid = _recj("rule", {"origin": "macro"}, call_stack())
     def r(name, **kw2):
-        _rec("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "macro"}, call_stack())
+        _recj("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "macro"}, call_stack())
     return r
 
 def provider(doc = "", fields = None, init = None):
@@ -267,7 +271,7 @@ def provider(doc = "", fields = None, init = None):
 
 def repository_rule(implementation = None, **kw):
     def r(name = "", **kw2):
-        _rec("repo", {"name": name, "kind": "repository_rule"}, call_stack())
+        _recj("repo", {"name": name, "kind": "repository_rule"}, call_stack())
     return r
 
 def module_extension(implementation = None, **kw):

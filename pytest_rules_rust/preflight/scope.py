@@ -40,9 +40,9 @@ def _ext_stub(kind):
     def f(*args, **kw):
         if "name" in kw:
             payload = {"kind": kind, "name": str(kw["name"]), "attrs": _kw(kw), "origin": "external"}
-            _rec("target", payload, call_stack())
+            _recj("target", payload, call_stack())
         else:
-            _rec("call", {"kind": kind}, call_stack())
+            _recj("call", {"kind": kind}, call_stack())
         r = _retkind(kind)
         if r == "list":
             return []
