@@ -16,7 +16,7 @@ from pytest_rules_rust.preflight.evaluate import parse_error
 
 MODULE = """module(name = "ws")
 
-bazel_dep(name = "rules_rust", version = "0.46.0")
+bazel_dep(name = "rules_rust", version = "0.73.0")
 bazel_dep(name = "platforms", version = "0.0.10")
 
 rust = use_extension("@rules_rust//rust:extensions.bzl", "rust")

@@ -20,12 +20,18 @@ VERSION = "1"
 
 @cache
 def code_version() -> str:
-    """A hash of preflight's own sources: results from other code are never reused."""
+    """A hash of preflight's own sources and shipped API models: results of other code or data
+    are never reused."""
     h = hashlib.sha256(VERSION.encode())
     here = Path(__file__).parent
-    for path in sorted(here.rglob("*.py")):
-        st = path.stat()
-        h.update(f"{path.relative_to(here)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    package = here.parent
+    files = [*here.rglob("*.py"), *(package / "data" / "api_models").rglob("*")]
+    for path in sorted(files):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
 
