@@ -51,9 +51,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-# Findings that may change without any workspace file changing (a module's API model appears once
-# Bazel has fetched the module): a run with one of them is not answered from the cache next time.
-UNSETTLED = frozenset({"RR800"})
 _MARKERS = ("MODULE.bazel", "WORKSPACE", "WORKSPACE.bazel", "BUILD", "BUILD.bazel")
 
 
@@ -81,7 +78,9 @@ def preflight_workspace(
         )
     store = results_cache.ResultsCache.default() if cache else results_cache.ResultsCache(None)
     listing = tree.walk(root)
-    run_key = results_cache.key("workspace", str(use_buildifier), tree.fingerprint(root, listing))
+    run_key = results_cache.key(
+        "workspace", str(use_buildifier), tree.fingerprint(root, listing), fetched_modules(root)
+    )
     hit = store.get(run_key)
     if isinstance(hit, list):
         try:
@@ -93,9 +92,27 @@ def preflight_workspace(
     findings, evaluated = evaluate_and_check(root, listing)
     if lint is not None:
         findings += lint.finish(evaluated)  # not on files nothing loads (dead or generated .bzl)
-    if not any(f.code in UNSETTLED for f in findings):
-        store.put(run_key, [f.to_json() for f in findings])
+    store.put(run_key, [f.to_json() for f in findings])
     return make_report(findings, str(root))
+
+
+def fetched_modules(root: Path) -> list[str]:
+    """Where the API checks find models besides the shipped ones (Bazel's output bases and
+    repository caches, the models kept in the cache directory), as modification times: a fetch
+    there can change a run's result without any workspace file changing."""
+    from ..cache import default_cache_dir
+    from .api import store
+
+    places = [base / "external" for base in store.output_bases(root)]
+    places += [*store.repository_caches(), default_cache_dir() / "api_models"]
+    places += [p for p in (default_cache_dir() / "api_models").glob("*") if p.is_dir()]
+    out = []
+    for place in places:
+        try:
+            out.append(f"{place}:{place.stat().st_mtime_ns}")
+        except OSError:
+            out.append(f"{place}:-")
+    return out
 
 
 def evaluate_and_check(root: Path, listing: Tree) -> tuple[list[Finding], list[str]]:
