@@ -124,3 +124,27 @@ def test_print_in_evaluated_files_does_not_reach_the_output(
     out, err = capfd.readouterr()
     assert json.loads(out) == {"findings": []}
     assert "hello from BUILD" not in out + err
+
+
+def test_a_newly_kept_api_model_invalidates_the_cached_run(
+    tmp_path: Path, own_cache: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(CASES / "clean", ws)
+    assert main(["preflight", str(ws), "--no-buildifier"]) == 0
+    capsys.readouterr()
+    from pytest_rules_rust.preflight import evaluate
+
+    calls: list[object] = []
+    real = evaluate.evaluate_workspace
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evaluate, "evaluate_workspace", counted)
+    assert main(["preflight", str(ws), "--no-buildifier"]) == 0
+    assert calls == [], "unchanged: answered from the cache"
+    (own_cache / "api_models" / "rules_rust").mkdir(parents=True)  # as a model kept after a bazel fetch
+    assert main(["preflight", str(ws), "--no-buildifier"]) == 0
+    assert len(calls) == 1, "where API models come from changed: evaluated again"
