@@ -13,6 +13,7 @@ from pytest_rules_rust.containers.oci_write import Layout, assemble_service_imag
 from pytest_rules_rust.platforms import Platform
 
 PLATFORM_KEYS = {
+    "findings",
     "os",
     "architecture",
     "variant",

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import InspectError
+from ..inspect.bounded import DEFAULT_LIMITS, parse_size
 from ..inspect.elf import inspect_binary
 
 BINARY_HINT = "pass the path of an ELF executable or library, e.g. an artifact path printed by `build --json`"
@@ -69,19 +72,56 @@ def _register_image(sub: Any) -> None:
     )
     image.add_argument("path", metavar="PATH", type=Path, help="OCI layout dir/tarball or docker-archive")
     image.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
+    image.add_argument(
+        "--max-unpacked",
+        type=_size,
+        default=DEFAULT_LIMITS.max_unpacked_bytes,
+        metavar="SIZE",
+        help="stop once the layers unpack to more than SIZE in total (default: 8G)",
+    )
+    image.add_argument(
+        "--max-ratio",
+        type=float,
+        default=DEFAULT_LIMITS.max_ratio,
+        metavar="N",
+        help="stop when a gzip layer unpacks to more than N times its compressed size (default: 100)",
+    )
+    image.add_argument(
+        "--allow-unsafe-entries",
+        action="store_true",
+        help="exit 0 even when layers hold absolute or ../ paths or device nodes (still listed)",
+    )
     image.set_defaults(handler=run_inspect_image)
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_inspect_image(args: argparse.Namespace) -> int:
     from ..inspect.oci import inspect_image
 
+    limits = replace(DEFAULT_LIMITS, max_unpacked_bytes=args.max_unpacked, max_ratio=args.max_ratio)
     try:
-        info = inspect_image(args.path)
+        info = inspect_image(args.path, limits=limits)
     except InspectError as exc:  # one line: the message names the blob and both digests
         raise one_line(exc, IMAGE_HINT) from None
+    findings = [f for item in info.platforms for f in item.findings]
+    for finding in findings:
+        print(f"finding: {finding}", file=sys.stderr)
+    status = 0 if args.allow_unsafe_entries or not findings else 1
+    if findings and status:
+        print(
+            f"error: {len(findings)} layer entries are unsafe to extract (hint: rebuild the image "
+            "without them, or pass --allow-unsafe-entries to accept them)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(info.to_json(), indent=2))
-        return 0
+        return status
     print(f"{info.path} ({info.format})")
     print(f"  digest: {info.digest}")
     print(f"  short_tag: {info.short_tag}")
@@ -98,4 +138,4 @@ def run_inspect_image(args: argparse.Namespace) -> int:
             print(f"    layer {layer.digest} {layer.media_type} {layer.size} bytes")
         for entry in item.filesystem().values():
             print(f"      {entry.permissions} {entry.uid}:{entry.gid} {entry.size:>10} {entry.path}")
-    return 0
+    return status

@@ -29,6 +29,7 @@ from ..containers.load import CommandOutput, LoadedImage, docker_available, load
 from ..errors import InspectError, UsageError
 from ..platforms import Platform
 from .binary_check import BinaryCheck
+from .bounded import DEFAULT_LIMITS, InspectLimits
 from .oci import FileEntry, ImageInfo, PlatformImage, inspect_image
 
 # ---------------------------------------------------------------- sources
@@ -541,10 +542,20 @@ class StructureSpec:
         return results
 
     def check(
-        self, image: Path, *, platforms: Sequence[str] | None = None, run_commands: bool = True
+        self,
+        image: Path,
+        *,
+        platforms: Sequence[str] | None = None,
+        run_commands: bool = True,
+        allow_unsafe_entries: bool = False,
+        limits: InspectLimits = DEFAULT_LIMITS,
     ) -> StructureReport:
-        """Apply the spec to every platform of ``image`` (an OCI layout, layout tarball or docker-archive)."""
-        info = inspect_image(image)
+        """Apply the spec to every platform of ``image`` (an OCI layout, layout tarball or docker-archive).
+
+        Layer entries unsafe to extract (absolute or ``..`` paths, hard links out of the layer,
+        device nodes) fail the report as a ``layerSafety`` check unless ``allow_unsafe_entries``.
+        """
+        info = inspect_image(image, limits=limits)
         selected = [info.platform(p) for p in platforms] if platforms else list(info.platforms)
         if run_commands and self.needs_commands:
             reason = docker_available()
@@ -560,8 +571,15 @@ class StructureSpec:
                 container = None
                 if run_commands and self.needs_commands:
                     container = ContainerSource(layout, stack.enter_context(_load(info, image_)))
+                if not allow_unsafe_entries:
+                    results.append(_layer_safety(image_))
                 results += self.run_on(image_.platform, layout, container)
         return StructureReport(Path(image), tuple(results))
+
+
+def _layer_safety(image: PlatformImage) -> CheckResult:
+    """The built-in check every spec runs: no layer entry may escape the root or be a device."""
+    return CheckResult(image.platform, "layerSafety", "no unsafe layer entries", image.findings)
 
 
 def _check_keys(raw: Mapping[str, Any], valid: frozenset[str], path: Path, where: str) -> None:
