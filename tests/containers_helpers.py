@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.containers import LABEL_PID, Engine, detect_engine
+from pytest_rules_rust.containers import Engine, detect_engine
 from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 from pytest_rules_rust.errors import EngineError
+from pytest_rules_rust.ownership import LABEL_PID
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -17,8 +17,6 @@ from containers_helpers import containers_of_pid, wait_for
 
 from pytest_rules_rust import containers
 from pytest_rules_rust.containers import (
-    LABEL_PID,
-    LABEL_SESSION,
     SESSION_ID,
     ContainerRunner,
     Engine,
@@ -31,6 +29,7 @@ from pytest_rules_rust.containers import (
 )
 from pytest_rules_rust.containers.emulation import EmulationStatus
 from pytest_rules_rust.errors import EngineError, UsageError
+from pytest_rules_rust.ownership import LABEL_HOST, LABEL_PID, LABEL_SESSION, this_process
 from pytest_rules_rust.platforms import AMD64, ARM64
 
 pytestmark = pytest.mark.container
@@ -153,6 +152,8 @@ def test_every_container_is_labelled_and_confined(engine: Engine, bb: str, tmp_p
     host_config = container.attrs["HostConfig"]
     worker.join(60)
     assert labels[LABEL_SESSION] == SESSION_ID and labels[LABEL_PID] == str(os.getpid())
+    owner = this_process().labels()  # machine, boot, pid namespace, pid and its start time
+    assert {k: labels[k] for k in owner} == owner and LABEL_HOST in labels
     assert host_config["NetworkMode"] == "none" and host_config["Privileged"] is False
     assert container.attrs["Config"]["User"] == f"{os.getuid()}:{os.getgid()}"
 

@@ -4,7 +4,8 @@ Each subcommand lives in its own module with ``register(subparsers)``, which add
 and sets ``handler`` (``args -> int``). Errors become exit codes in exactly one place, here:
 a ``RulesRustError`` prints one paragraph (exit 1, or 2 for usage errors), never a traceback;
 with ``--json`` it is printed as ``{"error": {...}}`` on stdout with the same exit code. Output
-into a pipe that closes early (``| head``) ends quietly.
+into a pipe that closes early (``| head``) ends quietly. Ctrl-C exits 130 and SIGTERM 143, after
+every cleanup has run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import RulesRustError, UsageError
+from ..signals import exit_code, sigterm_as_interrupt
 
 # Module names under pytest_rules_rust.cli, in the order `--help` lists them.
 SUBCOMMAND_MODULES = (
@@ -66,6 +68,22 @@ def build_parser(prog: str | None = None, only: str | None = None) -> argparse.A
 # Subcommands whose module can be loaded alone when they are the first argument (start-up time).
 FAST_START = {"preflight": "preflight_cmd"}
 
+#: Subcommands that start containers: they first sweep what killed earlier runs left, as the plugin does.
+ENGINE_COMMANDS = frozenset({"build", "matrix", "bench"})
+
+
+def _sweep_leftovers() -> None:
+    from ..containers import detect_engine, sweep_leftovers
+    from ..errors import EngineError
+
+    try:
+        engine = detect_engine()
+    except EngineError:
+        return  # the command itself reports a missing engine when it needs one
+    notice = sweep_leftovers(engine).notice()
+    if notice:
+        print(notice, file=sys.stderr)
+
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -73,16 +91,19 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     _Parser.json_errors = "--json" in args_list
     args = parser.parse_args(args_list)
     try:
-        return int(args.handler(args))
+        with sigterm_as_interrupt():
+            if args.command in ENGINE_COMMANDS:
+                _sweep_leftovers()
+            return int(args.handler(args))
     except RulesRustError as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": _error_json(exc)}))
         else:
             print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return 130
+        return exit_code(exc)
 
 
 def _error_json(exc: RulesRustError) -> dict[str, object]:

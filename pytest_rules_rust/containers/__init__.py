@@ -2,14 +2,17 @@
 
 The engine is a value detected once per process (:func:`detect_engine`); a command is a
 :class:`RunSpec`; the outcome is an :class:`ExecResult` whose output lives in a log file.
-Every container, network and volume the harness creates carries :data:`LABEL_SESSION` and
-:data:`LABEL_PID`, is removed on success, failure, timeout, ``KeyboardInterrupt`` and SIGTERM,
-and whatever a killed process left is removed by :func:`sweep_leftovers` at the next start.
+Every container, network and volume the harness creates carries the owner labels of
+:mod:`pytest_rules_rust.ownership` and is removed on success, failure, timeout,
+``KeyboardInterrupt`` and SIGTERM by the code that created it; on SIGKILL by the process's reaper
+(:mod:`pytest_rules_rust.reaper`) within seconds; and whatever still survives (the reaper killed
+too) by :func:`sweep_leftovers` at the next start.
 
 Everything that talks to Docker lives in this package: this module (the engine facade),
 ``images`` (builder image recipes, local builds, public references), ``emulation`` (qemu in
 binfmt_misc), ``load`` (an OCI layout into the engine, and running it), ``oci_write`` (writing
-and pushing OCI layouts) and ``registry`` (the session registry).
+and pushing OCI layouts) and ``registry`` (the session registry). Owner labels and the reaper
+sit outside it (``ownership``, ``reaper``) so that the reaper starts without the Docker SDK.
 """
 
 from __future__ import annotations
@@ -17,33 +20,30 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
-import socket
 import tarfile
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 
+from .. import ownership
 from ..errors import EngineError, ImageError, UsageError
+from ..ownership import Verdict
 from ..platforms import Platform
+from ..reaper import watched_labels
+from ..signals import sigterm_as_interrupt
 
-LABEL_SESSION = "pytest-rules-rust.session"
-LABEL_PID = "pytest-rules-rust.pid"
-LABEL_HOST = "pytest-rules-rust.host"  # the pid is only meaningful on the machine that created it
-
-#: One id per process: every resource this process creates carries it.
-SESSION_ID = os.environ.get("PYTEST_RULES_RUST_SESSION") or uuid.uuid4().hex[:12]
+#: One id per session; the owner labels themselves are defined in :mod:`.ownership`.
+SESSION_ID = ownership.SESSION_ID
 
 _ENGINE_FIX = (
     "start a Docker daemon (as root: `dockerd --iptables=false &`; see `pytest-rules-rust doctor`); "
@@ -189,8 +189,8 @@ def default_user() -> str:
 
 
 def labels() -> dict[str, str]:
-    """The labels every resource created by this process carries."""
-    return {LABEL_SESSION: SESSION_ID, LABEL_PID: str(os.getpid()), LABEL_HOST: socket.gethostname()}
+    """The labels every resource created by this process carries (a reaper watches over them)."""
+    return watched_labels()
 
 
 def image_exists(engine: Engine, image: str, platform: Platform | None = None) -> bool:
@@ -216,23 +216,6 @@ def _require_image(engine: Engine, spec: RunSpec) -> None:
             f"image {spec.image} is built for linux/{arch}, not {spec.platform}",
             hint=f"use the image tagged for {spec.platform} (Docker would try to pull the other one)",
         )
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """While active (main thread only), SIGTERM raises ``KeyboardInterrupt`` so cleanup runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, _handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _stream_logs(container: Container, log: Path, done: threading.Event) -> None:
@@ -402,65 +385,78 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, requests.exceptions.ReadTimeout | requests.exceptions.ConnectionError)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+@dataclass(frozen=True)
+class SweepReport:
+    """What :func:`sweep_leftovers` did with each labelled resource it saw."""
+
+    removed: tuple[str, ...] = ()  # the owner provably gone
+    live: int = 0  # the owner is still running (this or another session)
+    foreign: int = 0  # another machine's, boot's or pid namespace's: never touched
+    unowned: tuple[str, ...] = ()  # owner labels missing or malformed: reported, never removed
+
+    def notice(self) -> str:
+        """One line for a user when something was removed or needs a human; else ''."""
+        parts = []
+        if self.removed:
+            parts.append(f"removed {len(self.removed)} leftover(s) of killed runs")
+        if self.unowned:
+            shown = "; ".join(self.unowned[:3]) + (" …" if len(self.unowned) > 3 else "")
+            parts.append(
+                f"left {len(self.unowned)} resource(s) with missing or malformed owner labels alone "
+                f"({shown}); remove them by hand if they are stale"
+            )
+        return "pytest-rules-rust: " + "; ".join(parts) if parts else ""
 
 
-def _stale(label_map: Mapping[str, str] | None) -> bool:
-    """Created by a process of this machine that is gone (never one of this session)."""
-    lab = label_map or {}
-    if lab.get(LABEL_SESSION) == SESSION_ID and lab.get(LABEL_PID) == str(os.getpid()):
-        return False
-    if lab.get(LABEL_HOST, socket.gethostname()) != socket.gethostname():
-        return False  # another machine's run on a shared (remote) engine: its pid means nothing here
+def _created(attrs: Mapping[str, Any]) -> float | None:
+    text = str(attrs.get("Created") or attrs.get("CreatedAt") or "")
     try:
-        pid = int(lab.get(LABEL_PID, ""))
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC).timestamp()
     except ValueError:
-        return True
-    return not _pid_alive(pid)
+        return None
 
 
-def sweep_leftovers(engine: Engine | None = None) -> int:
-    """Remove labelled containers, networks and volumes whose creating process is dead.
+def sweep_leftovers(engine: Engine | None = None) -> SweepReport:
+    """Remove labelled containers, networks and volumes whose owner process is provably gone.
 
-    Returns how many resources were removed. Safe to run while other sessions are active: their
-    resources carry live pids and are left alone, and on a shared remote engine resources created
-    from other machines (label ``pytest-rules-rust.host``) are never touched.
+    Safe on a shared engine and while other sessions run: a resource is removed only when its
+    owner labels name a process of this machine, boot and pid namespace that is no longer running
+    (see :func:`pytest_rules_rust.ownership.judge`). Another machine's resources are never touched;
+    resources with missing or malformed owner labels are reported in the result, not removed.
     """
     engine = engine or detect_engine()
     client = engine.client
-    removed = 0
-    flt: dict[str, str | list[str] | bool] = {"label": LABEL_PID}
-    for c in client.containers.list(all=True, filters=flt):
-        if _stale(c.labels):
-            _remove(c)
-            removed += 1
-    for n in client.networks.list(filters=flt):
-        if _stale(n.attrs.get("Labels")):
-            with suppress(docker.errors.NotFound, docker.errors.APIError):
-                n.remove()
-                removed += 1
-    for v in client.volumes.list(filters=flt):
-        if _stale(v.attrs.get("Labels")):
-            with suppress(docker.errors.NotFound, docker.errors.APIError):
-                v.remove(force=True)
-                removed += 1
-    return removed
+    flt: dict[str, str | list[str] | bool] = {"label": ownership.LABEL_SESSION}
+    removed: list[str] = []
+    unowned: list[str] = []
+    counts = {Verdict.LIVE: 0, Verdict.FOREIGN: 0}
+    kinds: list[tuple[str, Any, Callable[[Any], None]]] = [
+        ("container", client.containers.list(all=True, filters=flt), lambda c: c.remove(force=True, v=True)),
+        ("network", client.networks.list(filters=flt), lambda n: n.remove()),
+        ("volume", client.volumes.list(filters=flt), lambda v: v.remove(force=True)),
+    ]
+    for kind, items, remove in kinds:
+        for item in items:
+            verdict, why = ownership.judge(item.attrs.get("Labels") or {}, _created(item.attrs))
+            name = f"{kind} {item.name}"
+            if verdict is Verdict.GONE:
+                with suppress(docker.errors.NotFound, docker.errors.APIError):
+                    remove(item)
+                    removed.append(f"{name} ({why})")
+            elif verdict is Verdict.UNOWNED:
+                unowned.append(f"{name}: {why}")
+            else:
+                counts[verdict] += 1
+    return SweepReport(tuple(removed), counts[Verdict.LIVE], counts[Verdict.FOREIGN], tuple(unowned))
 
 
 def labelled_resources(engine: Engine, *, pid: int | None = None, session: str | None = None) -> list[str]:
     """Labelled containers/networks/volumes (optionally of one pid or session), for tests and doctor."""
-    flt: list[str] = [LABEL_PID]
+    flt: list[str] = [ownership.LABEL_SESSION]
     if pid is not None:
-        flt = [f"{LABEL_PID}={pid}"]
+        flt.append(f"{ownership.LABEL_PID}={pid}")
     if session is not None:
-        flt.append(f"{LABEL_SESSION}={session}")
+        flt.append(f"{ownership.LABEL_SESSION}={session}")
     filters: dict[str, str | list[str] | bool] = {"label": flt}
     out = [f"container {c.name}" for c in engine.client.containers.list(all=True, filters=filters)]
     out += [f"network {n.name}" for n in engine.client.networks.list(filters=filters)]

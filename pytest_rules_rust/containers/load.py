@@ -2,8 +2,9 @@
 
 dockerd 20.10 cannot ``docker load`` an OCI layout, so skopeo converts: ``oci:DIR`` →
 ``docker-archive:x.tar:ref`` (then ``docker load``, the format rules_oci's ``oci_load`` uses) or
-straight to ``docker-daemon:ref``. Containers publish ports on 127.0.0.1 only, carry the
-``pytest-rules-rust.session``/``pytest-rules-rust.pid`` labels and are removed in ``finally``.
+straight to ``docker-daemon:ref``. Containers publish ports on 127.0.0.1 only, carry the owner
+labels of :mod:`pytest_rules_rust.ownership` (one definition for the whole package) and are
+removed in ``finally``, or by the process's reaper if it is killed.
 """
 
 from __future__ import annotations
@@ -24,18 +25,16 @@ from typing import Literal
 
 from ..errors import EngineError, InspectError
 from ..platforms import Platform
+from ..reaper import watched_labels
 
-# Same names as pytest_rules_rust.containers (helper D1's module); kept here so this module stands alone.
 DOCTOR = "`pytest-rules-rust doctor` lists what is missing"
-LABEL_SESSION = "pytest-rules-rust.session"
-LABEL_PID = "pytest-rules-rust.pid"
-SESSION_ENV = "PYTEST_RULES_RUST_SESSION"
 LoadVia = Literal["docker-archive", "docker-daemon"]
 
 
 def session_labels() -> dict[str, str]:
-    """The labels every container this module starts carries."""
-    return {LABEL_SESSION: os.environ.get(SESSION_ENV, f"pid-{os.getpid()}"), LABEL_PID: str(os.getpid())}
+    """The labels every container this module starts carries: the owner labels of
+    :mod:`pytest_rules_rust.ownership`, with this process's reaper watching over them."""
+    return watched_labels()
 
 
 def _tool(name: str, fix: str) -> str:

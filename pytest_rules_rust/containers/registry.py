@@ -23,9 +23,10 @@ from pathlib import Path
 
 from ..cache import Cache
 from ..errors import EngineError
+from ..ownership import PREFIX
 from ..platforms import AMD64
 from ..progress import Progress
-from .load import LABEL_PID, LABEL_SESSION, load_platform, session_labels
+from .load import load_platform, session_labels
 from .oci_write import write_image
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "registry"
@@ -123,11 +124,13 @@ def running_registry(image: str, workdir: Path, project: str | None = None) -> I
     """Start the registry with pytest-docker's ``get_docker_services``; ``down -v`` on exit, always."""
     from pytest_docker.plugin import get_docker_services
 
-    labels = session_labels()
-    env_file = workdir / "registry.env"
-    env_file.write_text(
-        f"RR_REGISTRY_IMAGE={image}\nRR_SESSION={labels[LABEL_SESSION]}\nRR_PID={labels[LABEL_PID]}\n"
+    # RR_SESSION, RR_PID, RR_PID_START, RR_MACHINE, RR_BOOT, RR_PIDNS, RR_HOST: the compose labels
+    labels = "".join(
+        f"RR_{key.removeprefix(PREFIX).replace('-', '_').upper()}={value}\n"
+        for key, value in session_labels().items()
     )
+    env_file = workdir / "registry.env"
+    env_file.write_text(f"RR_REGISTRY_IMAGE={image}\n{labels}")
     command = f'"{_compose_binary()}" --env-file "{env_file}"'
     with get_docker_services(
         command,
