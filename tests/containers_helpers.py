@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine, detect_engine
 from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 from pytest_rules_rust.errors import EngineError
-from pytest_rules_rust.ownership import LABEL_PID
+from pytest_rules_rust.ownership import LABEL_PID, Owner, process_start, this_process
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -56,3 +57,13 @@ def start_python(code: str, *args: str, env: dict[str, str] | None = None) -> su
     return subprocess.Popen(
         [PYTHON, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
     )
+
+
+def dead_owner() -> Owner:
+    """A process of this machine that existed and is gone (its pid and start time were real)."""
+    child = subprocess.Popen(["sleep", "30"])
+    started = process_start(child.pid)
+    child.kill()
+    child.wait()
+    assert started is not None
+    return replace(this_process(), pid=child.pid, started=started)

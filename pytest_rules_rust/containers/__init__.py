@@ -437,7 +437,8 @@ def sweep_leftovers(engine: Engine | None = None) -> SweepReport:
     ]
     for kind, items, remove in kinds:
         for item in items:
-            verdict, why = ownership.judge(item.attrs.get("Labels") or {}, _created(item.attrs))
+            labels = item.labels if kind == "container" else item.attrs.get("Labels")
+            verdict, why = ownership.judge(labels or {}, _created(item.attrs))
             name = f"{kind} {item.name}"
             if verdict is Verdict.GONE:
                 with suppress(docker.errors.NotFound, docker.errors.APIError):

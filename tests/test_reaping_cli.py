@@ -1,0 +1,73 @@
+"""The command line leaves nothing running: a SIGKILLed build is reaped, leftovers are swept at start."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker.errors
+import pytest
+from containers_helpers import REPO, containers_of_pid, dead_owner, wait_for
+from reliability_helpers import builder_image_or_skip
+
+from pytest_rules_rust.cache import Cache
+from pytest_rules_rust.containers import Engine
+from pytest_rules_rust.ownership import owner_labels
+
+pytestmark = pytest.mark.container
+REAP_WITHIN_S = 10  # the reaper's promise (docs/security.md)
+
+
+def _cli(*args: str | Path) -> subprocess.Popen[str]:
+    env = dict(os.environ) | {"PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest_rules_rust", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+@pytest.mark.cargo
+def test_sigkilled_cli_build_leaves_no_container_after_ten_seconds(engine: Engine, tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    builder_image_or_skip(cache)
+    build = _cli(
+        "build", "cross", "--platform", "linux/amd64", "--out", tmp_path / "out", "--cache-dir", cache.root
+    )
+    try:
+        wait_for(
+            lambda: bool(containers_of_pid(engine, build.pid)) or build.poll() is not None, 600, "the build"
+        )
+        assert build.poll() is None, build.communicate()
+    finally:
+        build.kill()
+        build.communicate()
+    killed = time.monotonic()
+    wait_for(
+        lambda: containers_of_pid(engine, build.pid) == [],
+        REAP_WITHIN_S,
+        "the killed build's container to go",
+    )
+    print(f"reaped {time.monotonic() - killed:.1f} s after SIGKILL")
+
+
+def test_cli_sweeps_leftovers_at_start(engine: Engine, bb: str) -> None:
+    dead = dead_owner()
+    leftover = engine.client.containers.create(bb, ["true"], labels=owner_labels(dead))
+    try:
+        # an early usage error: the sweep has run before the command looks at its arguments
+        done = _cli("build", "no_such_workspace", "--platform", "linux/amd64")
+        _, err = done.communicate(timeout=120)
+        assert done.returncode == 2, err
+        assert "removed 1 leftover(s) of killed runs" in err
+        with pytest.raises(docker.errors.NotFound):
+            leftover.reload()
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            leftover.remove(force=True)
