@@ -18,7 +18,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
+from containers_helpers import start_python, wait_for
 
 from pytest_rules_rust.containers.load import daemon_args, docker_available, load_platform, remove_image
 from pytest_rules_rust.containers.oci_write import write_image
@@ -114,3 +116,39 @@ def test_image_lands_in_the_engine_docker_host_names(
         remove_image(ref)
         monkeypatch.delenv("DOCKER_HOST")
         remove_image(ref)  # from the default engine too, where the bug under test would put it
+
+
+_CREATOR = """
+import sys, time
+from pytest_rules_rust.containers import detect_engine, labels
+container = detect_engine().client.containers.create(sys.argv[1], labels=labels())
+print(container.id, flush=True)
+time.sleep(600)
+"""
+
+
+def test_reaper_works_on_the_engine_docker_host_names(second_engine: str, tmp_path: Path) -> None:
+    """A SIGKILLed process's container on a DOCKER_HOST engine is removed there by its reaper."""
+
+    layout = write_image(tmp_path / "image", files={"/x": b"x"}, platform=AMD64, entrypoint=["/x"])
+    ref = f"pytest-rules-rust/docker-host-reaper:{uuid.uuid4().hex[:12]}"
+    client = docker.DockerClient(base_url=second_engine)
+    env = {"DOCKER_HOST": second_engine}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKER_HOST", second_engine)
+        load_platform(layout.path, AMD64, ref, via="docker-archive")
+    creator = start_python(_CREATOR, ref, env=env)
+    try:
+        assert creator.stdout is not None
+        container_id = creator.stdout.readline().strip()
+        assert container_id, creator.communicate()
+        client.containers.get(container_id)  # on the DOCKER_HOST engine
+    finally:
+        creator.kill()
+        creator.communicate()
+
+    def gone() -> bool:
+        return not client.containers.list(all=True, filters={"id": container_id})
+
+    wait_for(gone, 10, "the reaper to remove the container on the DOCKER_HOST engine")
+    client.images.remove(ref, force=True)
