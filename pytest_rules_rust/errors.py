@@ -9,6 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+MAX_SHOWN = 200  # characters of a bad value quoted back in an error
+
+
+def shown(value: object) -> str:
+    """``repr(value)``, cut to ``MAX_SHOWN`` characters so an error never echoes a huge input.
+
+    >>> shown("x" * 1000)[-17:]
+    'x... (1002 chars)'
+    """
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 20] + f"... ({len(text)} chars)"
+
 
 class RulesRustError(Exception):
     """Base class: a user-facing error with a hint and the paths worth keeping."""

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import RulesRustError, UsageError
+from .errors import RulesRustError, UsageError, shown
 from .platforms import Platform
 
 IniType = Literal["string", "args", "linelist", "bool"]
-MAX_SHOWN = 200  # characters of a bad value quoted back in an error
 
 
 @dataclass(frozen=True)
@@ -180,12 +179,6 @@ OPTIONS: tuple[Option, ...] = (
 
 
 OPTION_BY_NAME = {opt.name: opt for opt in OPTIONS}
-
-
-def shown(value: object) -> str:
-    """``repr(value)``, cut to ``MAX_SHOWN`` characters so an error never echoes a huge input."""
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 20] + f"... ({len(text)} chars)"
 
 
 def _bad(opt: Option, value: object, expected: str) -> UsageError:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import WorkspaceError
+from .errors import WorkspaceError, shown
 
 Kind = Literal["str", "list", "bool"]
 Value = str | bool | int | list[str]
@@ -134,26 +134,34 @@ def lookup(name: str, accepted: Iterable[str] | None = None, where: str = "") ->
         return CATALOGUE[name]
     if name in CATALOGUE:
         raise WorkspaceError(
-            f"parameter {name!r} is not taken by {where or 'this workspace'}",
+            f"parameter {shown(name)} is not taken by {where or 'this workspace'}",
             hint=f"its parameters are: {', '.join(known) or 'none'}",
         )
     raise WorkspaceError(
-        f"unknown parameter {name!r}{suggest(name, known)}",
+        f"unknown parameter {shown(name)}{suggest(name, known)}",
         hint=f"valid parameters{' of ' + where if where else ''}: {', '.join(known) or 'none'}",
     )
 
 
 def _bad(param: Param, value: object, why: str = "") -> WorkspaceError:
     return WorkspaceError(
-        f"invalid value {value!r} for parameter {param.name!r}{': ' + why if why else ''}; "
+        f"invalid value {shown(value)} for parameter {param.name!r}{': ' + why if why else ''}; "
         f"expected {param.format}",
         hint=f"set {param.name} to {param.format} (default: {render_plain(param.default)})",
     )
 
 
+def _has_control_character(value: object) -> bool:
+    """A newline, tab, NUL … anywhere: rejected, never stripped (spaces around items are fine)."""
+    texts = value if isinstance(value, list | tuple) else [value]
+    return any(isinstance(t, str) and any(ch < " " or ch == "\x7f" for ch in t) for t in texts)
+
+
 def coerce(name: str, value: object) -> Value:
     """Validate ``value`` for parameter ``name``, converting strings (``a,b`` lists, ``true``/``false``)."""
     param = lookup(name)
+    if _has_control_character(value):
+        raise _bad(param, value, "it contains a newline or another control character")
     if param.kind == "bool":
         if isinstance(value, bool):
             return value
@@ -171,7 +179,7 @@ def coerce(name: str, value: object) -> Value:
             raise _bad(param, value, "the list is empty")
         for item in items:
             if not isinstance(item, str) or not param.check_item(item):
-                raise _bad(param, value, f"item {item!r} is not valid")
+                raise _bad(param, value, f"item {shown(item)} is not valid")
         if len(set(items)) != len(items):
             raise _bad(param, value, "it lists an item twice")
         return [str(i) for i in items]

@@ -23,7 +23,7 @@ from typing import Any
 
 import starlark
 
-from .errors import WorkspaceError
+from .errors import WorkspaceError, shown
 from .version_ranges import VersionRange
 from .workspace_params import (
     CATALOGUE,
@@ -112,7 +112,7 @@ def _table(data: dict[str, Any], key: str, manifest: Path) -> dict[str, Any]:
 
 def _strings(value: object, what: str, manifest: Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise WorkspaceError(f"{manifest}: {what} must be a list of strings, got {value!r}")
+        raise WorkspaceError(f"{manifest}: {what} must be a list of strings, got {shown(value)}")
     return tuple(value)
 
 
@@ -197,11 +197,11 @@ def find_template(name: str, extra_dirs: Sequence[Path | str] = ()) -> Template:
         bare = [Path(d) / name for d in extra_dirs if (Path(d) / name).is_dir()]
         if bare:
             raise WorkspaceError(
-                f"workspace {name!r}: {bare[0]} has no {MANIFEST}, so it is not a template",
+                f"workspace {shown(name)}: {bare[0]} has no {MANIFEST}, so it is not a template",
                 hint=f"add a {MANIFEST} (description, parameters) to it, or pass its path to use it as it is",
             )
         raise WorkspaceError(
-            f"unknown workspace {name!r}{suggest(name, templates)}",
+            f"unknown workspace {shown(name)}{suggest(name, templates)}",
             hint=f"known workspaces: {', '.join(templates) or 'none'}; or pass a workspace directory's path",
         )
     return templates[name]
@@ -234,7 +234,7 @@ def resolve_params(
         bad = [v for v in items if v not in allowed]
         if bad:
             raise WorkspaceError(
-                f"invalid value {', '.join(bad)} for parameter {name!r}: workspace {template.name!r} "
+                f"invalid value {shown(', '.join(bad))} for parameter {name!r}: workspace {template.name!r} "
                 f"supports only {', '.join(allowed)}",
                 hint=f"see {template.root / 'README.md'} for why",
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import starlark
-from reliability_helpers import REPO, busybox_or_skip
+from reliability_helpers import PYTHON, REPO, busybox_or_skip
 
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Mount, RunSpec, run, running
@@ -195,12 +195,41 @@ def test_weird_but_valid_values_add_no_statement(tmp_path: Path) -> None:
         ("registry", "localhost:5000/musl\n"),
         ("rust_versions", ["1.79.0\n"]),
         ("target_triples", ["x86_64-unknown-linux-gnu\n"]),
+        ("rust_versions", "1.79.0\n"),  # a comma-separated string: items are stripped of spaces only
+        ("platforms", "linux/amd64,\tlinux/arm64"),
+        ("sysroot", "false\n"),
     ],
 )
 def test_trailing_newline_is_rejected(name: str, value: object) -> None:
-    """A regex ``$`` matches before a trailing newline: validation must use the whole string."""
-    with pytest.raises(WorkspaceError):
+    """A regex ``$`` matches before a trailing newline, and ``strip()`` would hide one: a newline or
+    other control character anywhere in a value is refused, never stripped."""
+    with pytest.raises(WorkspaceError, match="newline or another control character"):
         coerce(name, value)
+
+
+def test_errors_quote_at_most_about_200_characters_of_a_bad_value(tmp_path: Path) -> None:
+    huge = "2024" + "x" * 120_000
+    with pytest.raises(WorkspaceError) as caught:
+        coerce("rust_edition", huge)
+    assert "(120006 chars)" in str(caught.value) and len(str(caught.value)) < 600
+    done = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "pytest_rules_rust",
+            "materialise",
+            "cross",
+            str(tmp_path / "ws"),
+            "--set",
+            f"rust_edition={huge}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ) | {"PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 2 and "(120006 chars)" in done.stderr
+    assert len(done.stderr) < 1000, done.stderr[:2000]
 
 
 # ---------------------------------------------------------------- shell

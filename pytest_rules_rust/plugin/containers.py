@@ -17,10 +17,10 @@ from ..cache import Cache
 from ..containers import ContainerRunner, Engine, detect_engine, sweep_leftovers
 from ..containers.emulation import EmulationStatus, emulation_status
 from ..containers.images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
-from ..errors import EngineError, UsageError
+from ..errors import EngineError, UsageError, shown
 from ..platforms import Platform
 from ..progress import terminal_progress
-from ..settings import Settings, shown
+from ..settings import Settings
 from ..signals import sigterm_as_interrupt
 from .skips import skip_missing
 
