@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from pytest_rules_rust.containers.oci_write import push_index, short_tag
 from pytest_rules_rust.containers.registry import Registry
 from pytest_rules_rust.inspect.oci import inspect_image
+from pytest_rules_rust.ownership import this_process
 
 pytestmark = [
     pytest.mark.container,
@@ -85,3 +87,15 @@ def test_registry_container_is_labelled_and_local_only(local_registry: Registry)
     mine = [p for p in ports if f":{local_registry.port}" in p]
     assert len(mine) == 1
     assert all(line.split(" -> ")[1].startswith("127.0.0.1:") for line in mine[0].splitlines())
+
+
+def test_registry_carries_this_process_owner_labels(local_registry: Registry) -> None:
+    """Compose writes the same owner labels as the SDK runner, so the reaper and the sweep judge it."""
+    owner = this_process().labels()
+    flt = ["--filter", f"label=pytest-rules-rust.pid={os.getpid()}", "--format", "{{json .Labels}}"]
+    for kind in ("ps", "network ls"):
+        listed = subprocess.run(["docker", *kind.split(), *flt], check=True, capture_output=True, text=True)
+        assert listed.stdout.strip(), f"no {kind} entry carries this process's pid label"
+        for line in listed.stdout.splitlines():
+            labels = dict(item.split("=", 1) for item in json.loads(line).split(","))
+            assert {k: labels.get(k) for k in owner} == owner
