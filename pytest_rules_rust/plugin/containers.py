@@ -35,11 +35,13 @@ class BuilderImage(Protocol):
 def docker_engine() -> Iterator[Engine]:
     """The Docker engine (``DOCKER_HOST`` / current docker context), detected once per session.
 
-    Every fixture that builds or runs containers uses this engine. On first use it removes
-    containers, networks and volumes that a killed earlier run of this machine left behind, and
-    from then until the session ends SIGTERM unwinds like Ctrl-C so that every container is removed.
-    Skips the test that asked, naming the fix, when no daemon answers. Override this fixture to hand
-    the harness another engine (``pytest_rules_rust.containers.detect_engine`` builds one).
+    Every fixture that builds or runs containers uses this engine. On first use (and at the
+    session's end) it removes containers, networks and volumes whose owner process on this
+    machine is provably gone (see :mod:`pytest_rules_rust.ownership`; another machine's and
+    unlabelled ones are left alone), and from then until the session ends SIGTERM unwinds like
+    Ctrl-C so that every container is removed. Skips the test that asked, naming the fix, when no
+    daemon answers. Override this fixture to hand the harness another engine
+    (``pytest_rules_rust.containers.detect_engine`` builds one).
     """
     try:
         engine = detect_engine()
