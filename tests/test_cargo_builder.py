@@ -105,6 +105,26 @@ def test_failed_build_keeps_workspace_and_log_and_leaves_no_container(
     _no_leftovers(docker_engine)
 
 
+def test_an_older_copy_is_not_served_the_binary_of_a_newer_build(
+    docker_engine: Engine, tmp_path: Path
+) -> None:
+    """Cargo's mtime freshness must not hand a broken copy (files older than the last build of
+    another copy of the same package) that other copy's binary: the build has to fail."""
+    cache = Cache(tmp_path / "cache")  # its own target directories: their history is the point
+    broken = materialise("cross", tmp_path / "broken")
+    main_rs = broken.root / "hello_cross" / "src" / "main.rs"
+    main_rs.write_text(main_rs.read_text() + "\nfn broken( {\n")
+    for path in broken.root.rglob("*"):
+        os.utime(path, (1_500_000_000, 1_500_000_000))  # older than any build below
+    good = materialise("cross", tmp_path / "good")
+    build(BuildRequest(workspace=good, target=AMD64), tmp_path / "out-good", cache=cache)
+    with pytest.raises(BuildError, match="unclosed delimiter"):
+        build(BuildRequest(workspace=broken, target=AMD64), tmp_path / "out-broken", cache=cache)
+    again = build(BuildRequest(workspace=good, target=AMD64), tmp_path / "out-again", cache=cache)
+    check_output("cross", again.artifact("hello_cross").path, AMD64)
+    _no_leftovers(docker_engine)
+
+
 def test_timeout_kills_the_build_and_leaves_no_container(
     docker_engine: Engine, rules_rust_cache: Cache, tmp_path: Path
 ) -> None:

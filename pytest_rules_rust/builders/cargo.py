@@ -12,8 +12,10 @@
 * **Caches.** ``CARGO_TARGET_DIR`` lives in ``<cache>/builds/cargo/<key>`` where the key is the
   triple, profile, host and flags, shared by all workspaces, so the expensive build-std output
   (1-2.5 min) is reused; a file lock serialises builds into one target directory. Each workspace
-  is mounted at ``/work/<name>-<content hash>``, so two workspaces (or two parameter sets of one
-  template) never pass for each other in cargo's fingerprints.
+  is mounted at ``/work/<name>-<content hash>``; cargo's units do not include that path and judge
+  freshness by mtimes, so when a target directory last built other content the workspace's own
+  fingerprints are dropped first (:func:`forget_other_workspace`): two workspaces (or two
+  parameter sets of one template) never pass for each other.
 * **Release** is ``--release``: the workspace's ``[profile.release]`` mirrors Bazel's opt flags.
 """
 
@@ -24,7 +26,9 @@ import json
 import re
 import shutil
 import time
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,6 +122,41 @@ def content_hash(root: Path) -> str:
         digest.update(str(rel).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
+
+
+def forget_other_workspace(target_dir: Path, root: Path, mount: str) -> None:
+    """Make cargo recompile this workspace's own packages if the target directory last built other
+    content.
+
+    Cargo judges a path package fresh by comparing its sources' mtimes with its fingerprint, and a
+    package of the same name in another copy of a workspace maps to the same unit (the mount path
+    is not part of it). After a build of copy A, a copy B with older files (an earlier edit, a
+    broken copy) would pass as fresh and hand back A's binary. The mount path names the content
+    (``/work/<name>-<content hash>``); when it differs from the last one recorded, the
+    fingerprints of this workspace's packages are removed. The record is written before the build,
+    so a killed build counts as other content too. Callers hold the target directory's lock.
+    """
+    record = target_dir / ".rr" / "last-workspace"
+    last = record.read_text() if record.is_file() else ""
+    record.write_text(mount)
+    if last == mount:
+        return
+    names = _package_names(root)
+    for fingerprint in [*target_dir.glob("*/.fingerprint/*"), *target_dir.glob("*/*/.fingerprint/*")]:
+        if fingerprint.name.rpartition("-")[0] in names:
+            shutil.rmtree(fingerprint, ignore_errors=True)
+
+
+def _package_names(root: Path) -> set[str]:
+    names = set()
+    for manifest in root.rglob("Cargo.toml"):
+        if _SKIP.intersection(manifest.relative_to(root).parts):
+            continue
+        with suppress(OSError, tomllib.TOMLDecodeError):
+            name = tomllib.loads(manifest.read_text()).get("package", {}).get("name")
+            if isinstance(name, str):
+                names.add(name)
+    return names
 
 
 def _env_triple(triple: str) -> str:
@@ -329,6 +368,7 @@ class CargoBuilder:
             state = paths.target_dir / ".rr"
             state.mkdir(parents=True, exist_ok=True)
             (state / "rr-cargo.sh").write_text(SCRIPT)
+            forget_other_workspace(paths.target_dir, root, paths.workspace_mount)
             result = run(spec, paths.log, engine=self.engine)
             if result.timed_out:
                 raise BuildError(
