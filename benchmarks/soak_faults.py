@@ -62,7 +62,7 @@ class Run:
     kind: str  # cli, pytest, build-error, timeout
     workspace: str
     platform: str
-    fault: str  # SIGINT/SIGTERM/SIGKILL (delivered), build-error, timeout, or "" (none)
+    fault: str  # SIGINT/SIGTERM/SIGKILL or timeout that took effect, build-error, or "" (none)
     rc: int
     seconds: float
     removal_s: float  # how long its resources outlived it (0 when none did)
@@ -115,6 +115,8 @@ class Soak:
             signame = self.rng.choice(list(SIGNALS))
             delay = self.rng.uniform(0.3, 15.0 if kind == "pytest" else 8.0)
         here = self._next_dir()
+        if kind == "build-error":
+            workspace = "broken"
         if kind == "pytest":
             (here / "test_soak.py").write_text(PYTEST_MODULE.format(workspace=workspace, platform=platform))
             argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rr-cache-dir"]
@@ -128,7 +130,8 @@ class Soak:
         elif kind == "build-error":
             proc = self._cli(self._build_args(str(self.broken), platform, here / "out"))
         elif kind == "timeout":
-            proc = self._cli([*self._build_args(workspace, platform, here / "out"), "--timeout", "0.5"])
+            limit = f"{self.rng.uniform(0.1, 4.0):.2f}"
+            proc = self._cli([*self._build_args(workspace, platform, here / "out"), "--timeout", limit])
         else:
             proc = self._cli(self._build_args(workspace, platform, here / "out"))
         start = time.monotonic()
@@ -141,6 +144,8 @@ class Soak:
                 fault = signame
         rc = proc.wait(timeout=900)
         ended = time.monotonic()
+        if rc == 0 and fault != "build-error":
+            fault = ""  # the signal or the time limit came after the work was done: no fault
         removal = self._removal_time(proc.pid, ended)
         return Run(kind, workspace, platform, fault, rc, ended - start, removal, removal > REAP_WITHIN_S)
 
@@ -261,6 +266,7 @@ def main() -> int:
         leftovers = labelled_resources(engine, session=soak.session)
         crates, files, problems = verify_cache(cache)
         used = {(r.workspace, r.platform) for r in runs if r.kind != "build-error"}
+        wrong = [r for r in runs if r.kind == "build-error" and r.rc != 1]
         finals = final_builds(soak, used)
         faults = collections.Counter(r.fault for r in runs if r.fault)
         kinds = collections.Counter(r.kind for r in runs)
@@ -277,10 +283,11 @@ def main() -> int:
         print(f"corrupted entries: {len(problems)} ({crates} vendored crates, {files} files verified)")
         for problem in problems:
             print(f"  corrupted: {problem}")
+        print(f"wrong results: {len(wrong)} (a broken workspace that did not fail its build)")
         print("final builds:")
         for line in finals:
             print(f"  {line}")
-        failed = bool(leftovers or problems or any("FAILED" in line for line in finals))
+        failed = bool(leftovers or problems or wrong or any("FAILED" in line for line in finals))
         if args.cache_dir is None:
             shutil.rmtree(cache, ignore_errors=True)
     return 1 if failed else 0
