@@ -232,6 +232,9 @@ def main() -> int:
     parser.add_argument("--cache-dir", type=Path, help="shared cache (default: a fresh temporary one)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    # A job started in the background (`cmd &`) inherits SIGINT ignored, and so would every run:
+    # catching it here makes the runs start with the default disposition, as from a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     engine = detect_engine()
     with tempfile.TemporaryDirectory(prefix="rr-soak-") as tmp:
         root = Path(tmp)
