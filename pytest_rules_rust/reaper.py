@@ -73,15 +73,16 @@ def owner_filter(labels: dict[str, str]) -> list[str]:
 
 def reap(labels: dict[str, str]) -> list[str]:
     """Remove the containers, then networks, then volumes carrying all of ``labels``' owner labels."""
-    from .containers import detect_engine
+    from .containers import detect_engine, listed_containers
 
-    client = detect_engine().client
+    engine = detect_engine()
+    client = engine.client
     filters: dict[str, str | list[str] | bool] = {"label": owner_filter(labels)}
     removed: list[str] = []
-    for container in client.containers.list(all=True, filters=filters):
+    for container in listed_containers(engine, filters):
         try:
             container.remove(force=True, v=True)
-            removed.append(f"container {container.name}")
+            removed.append(f"container {container.id}")
         except Exception:  # already gone, or being removed by its creator's own cleanup
             continue
     for kind, collection in (("network", client.networks), ("volume", client.volumes)):

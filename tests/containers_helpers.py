@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.containers import Engine, detect_engine
+from pytest_rules_rust.containers import Engine, detect_engine, labelled_resources
 from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
 from pytest_rules_rust.errors import EngineError
-from pytest_rules_rust.ownership import LABEL_PID, Owner, process_start, this_process
+from pytest_rules_rust.ownership import Owner, process_start, this_process
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -35,11 +35,9 @@ def busybox_image(engine: Engine, cache: Cache) -> str:
 
 
 def containers_of_pid(engine: Engine, pid: int) -> list[str]:
-    flt: dict[str, str | list[str] | bool] = {"label": f"{LABEL_PID}={pid}"}
-    names = [c.name for c in engine.client.containers.list(all=True, filters=flt)]
-    names += [f"network {n.name}" for n in engine.client.networks.list(filters=flt)]
-    names += [f"volume {v.name}" for v in engine.client.volumes.list(filters=flt)]
-    return [str(n) for n in names]
+    """Every labelled container, network and volume of ``pid`` (listed without a race against the
+    reaper or the sweep removing them meanwhile)."""
+    return labelled_resources(engine, pid=pid)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:

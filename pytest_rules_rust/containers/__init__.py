@@ -409,11 +409,26 @@ class SweepReport:
 
 
 def _created(attrs: Mapping[str, Any]) -> float | None:
-    text = str(attrs.get("Created") or attrs.get("CreatedAt") or "")
+    value = attrs.get("Created") or attrs.get("CreatedAt") or ""
+    if isinstance(value, int | float):  # a container listed sparsely: seconds since the epoch
+        return float(value)
+    text = str(value)
     try:
         return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
+
+
+def listed_containers(engine: Engine, filters: dict[str, str | list[str] | bool]) -> list[Container]:
+    """Containers as the list call returns them (labels, names, creation time), without inspecting
+    each one: a container removed meanwhile (by its own session) must not fail the listing."""
+    found: list[Container] = engine.client.containers.list(all=True, filters=filters, sparse=True)
+    return found
+
+
+def _name(item: Any) -> str:
+    names = item.attrs.get("Names") or [item.attrs.get("Name") or item.id[:12]]
+    return str(names[0]).lstrip("/")
 
 
 def sweep_leftovers(engine: Engine | None = None) -> SweepReport:
@@ -431,15 +446,14 @@ def sweep_leftovers(engine: Engine | None = None) -> SweepReport:
     unowned: list[str] = []
     counts = {Verdict.LIVE: 0, Verdict.FOREIGN: 0}
     kinds: list[tuple[str, Any, Callable[[Any], None]]] = [
-        ("container", client.containers.list(all=True, filters=flt), lambda c: c.remove(force=True, v=True)),
+        ("container", listed_containers(engine, flt), lambda c: c.remove(force=True, v=True)),
         ("network", client.networks.list(filters=flt), lambda n: n.remove()),
         ("volume", client.volumes.list(filters=flt), lambda v: v.remove(force=True)),
     ]
     for kind, items, remove in kinds:
         for item in items:
-            labels = item.labels if kind == "container" else item.attrs.get("Labels")
-            verdict, why = ownership.judge(labels or {}, _created(item.attrs))
-            name = f"{kind} {item.name}"
+            verdict, why = ownership.judge(item.attrs.get("Labels") or {}, _created(item.attrs))
+            name = f"{kind} {_name(item)}"
             if verdict is Verdict.GONE:
                 with suppress(docker.errors.NotFound, docker.errors.APIError):
                     remove(item)
@@ -459,7 +473,7 @@ def labelled_resources(engine: Engine, *, pid: int | None = None, session: str |
     if session is not None:
         flt.append(f"{ownership.LABEL_SESSION}={session}")
     filters: dict[str, str | list[str] | bool] = {"label": flt}
-    out = [f"container {c.name}" for c in engine.client.containers.list(all=True, filters=filters)]
+    out = [f"container {_name(c)}" for c in listed_containers(engine, filters)]
     out += [f"network {n.name}" for n in engine.client.networks.list(filters=filters)]
     out += [f"volume {v.name}" for v in engine.client.volumes.list(filters=filters)]
     return out
