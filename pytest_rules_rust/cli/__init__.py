@@ -72,7 +72,7 @@ FAST_START = {"preflight": "preflight_cmd"}
 ENGINE_COMMANDS = frozenset({"build", "matrix", "bench"})
 
 
-def _sweep_leftovers() -> None:
+def _sweep_leftovers(quiet: bool) -> None:
     from ..containers import detect_engine, sweep_leftovers
     from ..errors import EngineError
 
@@ -81,7 +81,7 @@ def _sweep_leftovers() -> None:
     except EngineError:
         return  # the command itself reports a missing engine when it needs one
     notice = sweep_leftovers(engine).notice()
-    if notice:
+    if notice and not quiet:  # with --json, stderr stays empty
         print(notice, file=sys.stderr)
 
 
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     try:
         with sigterm_as_interrupt():
             if args.command in ENGINE_COMMANDS:
-                _sweep_leftovers()
+                _sweep_leftovers(quiet=getattr(args, "json", False))
             return int(args.handler(args))
     except RulesRustError as exc:
         if getattr(args, "json", False):
