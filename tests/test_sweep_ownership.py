@@ -105,11 +105,9 @@ def test_sweep_removes_only_what_provably_has_no_owner(
     outcome = {name: not _exists(c) for name, c in containers.items()}
     assert outcome == {name: removed for name, (_, removed) in cases.items()}
     assert not _exists(network) and not _exists(volume) and _exists(bad_volume)
-    removed = "\n".join(report.removed)
-    for gone in (containers["dead pid"], containers["reused pid"]):
-        assert f"container {gone.name} (" in removed
-    assert f"pid {dead.pid} is not running" in removed
-    assert "now belongs to a process started later" in removed
+    # Why (judged again from the labels: another sweeper on this machine may have been quicker).
+    assert judge(cases["dead pid"][0]) == (Verdict.GONE, f"pid {dead.pid} is not running")
+    assert judge(cases["reused pid"][0])[1] == f"pid {me.pid} now belongs to a process started later"
     unowned = "\n".join(report.unowned)
     for name in ("pid not a number", "no machine label", "old style (host + pid only)"):
         assert f"container {containers[name].name}:" in unowned
