@@ -38,7 +38,7 @@ def test_no_daemon_skips_with_the_fix(pytester: pytest.Pytester, monkeypatch: py
     result = pytester.runpytest_subprocess("-rs", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*needs a Docker daemon: no Docker daemon answers at unix:///nonexistent*"])
-    result.stdout.fnmatch_lines(["*scripts/provision.sh*"])
+    result.stdout.fnmatch_lines(["*pytest-rules-rust doctor*"])
 
 
 def test_failed_and_timed_out_tests_leave_no_container(
