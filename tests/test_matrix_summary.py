@@ -60,12 +60,12 @@ def test_summary_shows_built_ran_and_skipped(
 
 
 def test_main_job_on_one_workspace(engine_or_skip: None, tmp_path: Path) -> None:
-    from pytest_rules_rust.matrix import MatrixJob, run_matrix
+    from pytest_rules_rust.main_job import MainJob, run_main_job
     from pytest_rules_rust.platforms import ALL_PLATFORMS
 
     lines: list[str] = []
-    report = run_matrix(
-        MatrixJob(out_dir=tmp_path, templates=("cross",), platforms=ALL_PLATFORMS), lines.append
+    report = run_main_job(
+        MainJob(out_dir=tmp_path, templates=("cross",), platforms=ALL_PLATFORMS), lines.append
     )
     assert [(e.platform, e.status) for e in report.sorted()] == [
         ("linux/amd64", "ran"),
@@ -79,8 +79,9 @@ def test_main_job_on_one_workspace(engine_or_skip: None, tmp_path: Path) -> None
 
 def test_main_job_reports_a_failed_build(engine_or_skip: None, tmp_path: Path) -> None:
     """A workspace that does not compile is a ``failed`` cell with its log, not an exception."""
-    from pytest_rules_rust.matrix import MatrixJob, run_matrix
+    from pytest_rules_rust.main_job import MainJob, run_main_job
     from pytest_rules_rust.platforms import AMD64
+    from pytest_rules_rust.settings import Settings
     from pytest_rules_rust.workspaces import materialise
 
     broken = materialise("cross", tmp_path / "templates" / "broken")
@@ -88,13 +89,13 @@ def test_main_job_reports_a_failed_build(engine_or_skip: None, tmp_path: Path) -
     manifest.write_text(manifest.read_text().replace("[cargo.smoke]", "[cargo.unused]"))
     main_rs = next(broken.root.rglob("main.rs"))
     main_rs.write_text(main_rs.read_text() + '\nfn broken() -> u32 { "not a number" }\n')
-    job = MatrixJob(
+    job = MainJob(
         out_dir=tmp_path / "out",
         templates=("broken",),
         platforms=(AMD64,),
-        template_dirs=(tmp_path / "templates",),
+        settings=Settings(template_dirs=(tmp_path / "templates",)),
     )
-    report = run_matrix(job, lambda _line: None)
+    report = run_main_job(job, lambda _line: None)
     (entry,) = report.sorted()
     assert entry.status == "failed" and entry.log and Path(entry.log).is_file()
     assert "mismatched types" in Path(entry.log).read_text()

@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..matrix import MatrixJob, run_matrix  # the whole pipeline: imported only for this command
+    from ..main_job import MainJob, run_main_job  # the whole pipeline: imported only for this command
 
     settings = Settings.from_mapping(
         {
@@ -46,17 +46,14 @@ def run(args: argparse.Namespace) -> int:
         }
     )
     platforms = tuple(Platform.parse(p) for p in args.platform) or ALL_PLATFORMS
-    job = MatrixJob(
+    job = MainJob(
         out_dir=args.out.resolve(),
         templates=tuple(args.workspace),
         platforms=platforms,
-        builder=args.builder,
         profile=args.profile,
-        params=dict(settings.params),
-        template_dirs=settings.template_dirs,
-        cache_dir=settings.cache_dir,
+        settings=settings,
     )
-    report = run_matrix(job)
+    report = run_main_job(job)
     print(report.to_text())
     print(f"report: {job.out_dir / 'report' / 'matrix.md'}")
     return 1 if report.counts().get("failed") else 0

@@ -1,6 +1,6 @@
 """The main job: every workspace × platform × libc built in containers, inspected, run, reported.
 
-``run_matrix(job)`` uses the same plain functions the plugin's fixtures wrap: ``materialise`` →
+``run_main_job(job)`` uses the same plain functions the plugin's fixtures wrap: ``materialise`` →
 ``builders.build`` (preflight first) → ``inspect_binary`` (machine, what the Cargo profile and libc
 promise, glibc floor and hardening for the report) → ``run_binary`` (qemu for arm64) →
 for workspaces with an ``[oci]`` table, the rules_oci-style image index served by Docker on both
@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import builders
+from . import builders, report
 from .builders.base import BuildRequest, BuildResult
 from .cache import Cache
 from .errors import RulesRustError
@@ -35,23 +35,24 @@ from .platforms import ALL_PLATFORMS, Libc, Platform
 from .profile_promises import Promises, promises
 from .progress import Progress
 from .report import MatrixEntry, MatrixReport
+from .settings import Settings
 from .workspaces import Workspace, list_templates, manifest_table, materialise
 
 
 @dataclass(frozen=True)
-class MatrixJob:
+class MainJob:
+    """What the main job covers; builder, parameters, template directories and cache come from
+    ``settings`` (the same :class:`Settings` the plugin and the other commands use)."""
+
     out_dir: Path
     templates: tuple[str, ...] = ()  # empty: every template
     platforms: tuple[Platform, ...] = ALL_PLATFORMS
-    builder: str = "cargo"
     profile: str = "debug"
-    params: dict[str, object] = field(default_factory=dict)
-    template_dirs: tuple[Path, ...] = ()
-    cache_dir: Path | None = None
+    settings: Settings = field(default_factory=Settings)
 
-
-def _entry(ws: Workspace, platform: Platform, libc: str, job: MatrixJob, **kw: Any) -> MatrixEntry:
-    return MatrixEntry(ws.name, platform.docker, job.builder, libc, job.profile, **kw)
+    @property
+    def builder(self) -> str:
+        return self.settings.builders[0]
 
 
 def _check_binary(info: BinaryInfo, platform: Platform, promised: Promises) -> list[str]:
@@ -91,28 +92,19 @@ def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool
 
 
 def build_cell(
-    ws: Workspace, platform: Platform, libc: Libc, job: MatrixJob, cache: Cache
+    ws: Workspace, platform: Platform, libc: Libc, job: MainJob, cache: Cache
 ) -> tuple[MatrixEntry, BuildResult | None]:
     """Build, inspect and smoke-run one cell; a failure becomes a ``failed`` entry, not an exception."""
     started = time.monotonic()
     out = job.out_dir / "builds" / f"{ws.name}-{platform.slug}-{libc}"
     request = BuildRequest(ws, platform, libc, profile=job.profile)  # type: ignore[arg-type]
+    options = builders.options_from_settings(job.settings, job.builder)
     try:
-        result = builders.build(request, out, builder=job.builder, cache=cache)
+        result = builders.build(request, out, builder=job.builder, cache=cache, **options)
     except RulesRustError as exc:
-        log = exc.paths.get("log")
-        return _entry(
-            ws,
-            platform,
-            libc,
-            job,
-            status="failed",
-            duration_s=time.monotonic() - started,
-            reason=exc.message.splitlines()[0],
-            log=str(log) if log else None,
-        ), None
+        failed = report.entry_from_error(request, job.builder, exc, skipped=False)
+        return replace(failed, duration_s=time.monotonic() - started), None
     binaries = [a for a in result.artifacts if a.kind == "binary"]
-    size = max((a.path.stat().st_size for a in binaries), default=None)
     infos = {a.target: inspect_binary(a.path) for a in binaries}
     promised = promises(ws.root, job.profile, libc)
     problems = [f"{t}: {p}" for t, info in infos.items() for p in _check_binary(info, platform, promised)]
@@ -123,24 +115,17 @@ def build_cell(
         ran, problem = False, exc.message.splitlines()[0]
     if problem:
         problems.append(problem)
-    status = "failed" if problems else ("ran" if ran else "built")
-    entry = _entry(
-        ws,
-        platform,
-        libc,
-        job,
-        status=status,
-        duration_s=result.duration_s,
-        binary_size=size,
+    entry = replace(
+        report.entry_from_result(result),
+        status="failed" if problems else ("ran" if ran else "built"),
         reason="; ".join(problems),
-        log=str(result.log),
         glibc_floor=glibc_floor,
         hardening=hardening,
     )
     return entry, result
 
 
-def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MatrixJob) -> list[MatrixEntry]:
+def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MainJob) -> list[MatrixEntry]:
     """Assemble the scratch image index from the musl binaries and check each platform answers HTTP."""
     from .containers.load import loaded, run_published, wait_http
     from .containers.oci_write import assemble_service_image
@@ -192,20 +177,22 @@ def cells(libcs: Sequence[str], platforms: Sequence[Platform]) -> list[tuple[Pla
     return [(p, "musl" if libc == "musl" else "gnu") for libc in libcs for p in platforms]
 
 
-def run_matrix(job: MatrixJob, progress: Progress = print) -> MatrixReport:
+def run_main_job(job: MainJob, progress: Progress = print) -> MatrixReport:
     """Build the job's workspaces for its platforms; every outcome, good or bad, lands in the report."""
-    cache = Cache(job.cache_dir)
-    report = MatrixReport()
-    templates = [t for t in list_templates(job.template_dirs) if not job.templates or t.name in job.templates]
+    settings = job.settings
+    cache = Cache(settings.cache_dir)
+    matrix = MatrixReport()
+    dirs = settings.template_dirs
+    templates = [t for t in list_templates(dirs) if not job.templates or t.name in job.templates]
     for template in templates:
-        params = {k: v for k, v in job.params.items() if k in template.parameters}
-        ws = materialise(template.name, job.out_dir / "workspaces" / template.name, params, job.template_dirs)
+        dest = job.out_dir / "workspaces" / template.name
+        ws = materialise(template.name, dest, extra_dirs=dirs, session_params=settings.params)
         musl_results: dict[Platform, BuildResult] = {}
         for platform, libc in cells(template.cargo_libcs, job.platforms):
             progress(f"[matrix] {ws.name}: building for {platform} ({libc}) with {job.builder}")
             entry, result = build_cell(ws, platform, libc, job, cache)
             progress(f"[matrix] {ws.name} {platform} {libc}: {entry.status} {entry.reason}".rstrip())
-            report.add(entry)
+            matrix.add(entry)
             if result is not None and libc == "musl" and entry.status != "failed":
                 musl_results[platform] = result
         if manifest_table(ws.root, "oci") and musl_results:
@@ -214,6 +201,6 @@ def run_matrix(job: MatrixJob, progress: Progress = print) -> MatrixReport:
                 progress(
                     f"[matrix] {entry.workspace} {entry.platform}: {entry.status} {entry.reason}".rstrip()
                 )
-                report.add(entry)
-    report.write(job.out_dir / "report")
-    return report
+                matrix.add(entry)
+    matrix.write(job.out_dir / "report")
+    return matrix
