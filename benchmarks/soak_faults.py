@@ -40,8 +40,8 @@ from pathlib import Path
 
 from pytest_rules_rust.cache import COMPLETE
 from pytest_rules_rust.containers import Engine, detect_engine, labelled_resources
+from pytest_rules_rust.containers.ownership import SESSION_ENV
 from pytest_rules_rust.inspect.elf import inspect_binary
-from pytest_rules_rust.ownership import SESSION_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 WORKSPACES = ("cross", "from_cargo")

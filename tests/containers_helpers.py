@@ -15,8 +15,8 @@ import pytest
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine, detect_engine, labelled_resources
 from pytest_rules_rust.containers.images import busybox_recipe, ensure_image
+from pytest_rules_rust.containers.ownership import Owner, process_start, this_process
 from pytest_rules_rust.errors import EngineError
-from pytest_rules_rust.ownership import Owner, process_start, this_process
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -28,8 +28,8 @@ from pytest_rules_rust.containers import (
     running,
 )
 from pytest_rules_rust.containers.emulation import EmulationStatus
+from pytest_rules_rust.containers.ownership import LABEL_HOST, LABEL_PID, LABEL_SESSION, this_process
 from pytest_rules_rust.errors import EngineError, UsageError
-from pytest_rules_rust.ownership import LABEL_HOST, LABEL_PID, LABEL_SESSION, this_process
 from pytest_rules_rust.platforms import AMD64, ARM64
 
 pytestmark = pytest.mark.container

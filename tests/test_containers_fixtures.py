@@ -8,7 +8,7 @@ import pytest
 from containers_helpers import busybox_image, engine_or_skip
 
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.ownership import LABEL_SESSION
+from pytest_rules_rust.containers.ownership import LABEL_SESSION
 
 pytestmark = pytest.mark.container
 

@@ -17,7 +17,7 @@ from reliability_helpers import builder_image_or_skip
 
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine
-from pytest_rules_rust.ownership import owner_labels
+from pytest_rules_rust.containers.ownership import owner_labels
 
 pytestmark = pytest.mark.container
 REAP_WITHIN_S = 10  # the reaper's promise (docs/security.md)

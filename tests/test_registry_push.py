@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from pytest_rules_rust.containers.oci_write import push_index, short_tag
+from pytest_rules_rust.containers.ownership import this_process
 from pytest_rules_rust.containers.registry import Registry
 from pytest_rules_rust.inspect.oci import inspect_image
-from pytest_rules_rust.ownership import this_process
 
 pytestmark = [
     pytest.mark.container,

@@ -20,8 +20,8 @@ from reliability_helpers import PYTHON, REPO, busybox_or_skip
 
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Mount, RunSpec, run, running
+from pytest_rules_rust.containers.ownership import LABEL_PID, LABEL_SESSION
 from pytest_rules_rust.errors import WorkspaceError
-from pytest_rules_rust.ownership import LABEL_PID, LABEL_SESSION
 from pytest_rules_rust.platforms import AMD64
 from pytest_rules_rust.workspace_params import CATALOGUE, coerce, starlark_literal, toml_literal
 from pytest_rules_rust.workspaces import is_starlark, materialise

@@ -20,7 +20,7 @@ from containers_helpers import dead_owner
 from docker.models.networks import Network
 
 from pytest_rules_rust.containers import Engine, sweep_leftovers
-from pytest_rules_rust.ownership import (
+from pytest_rules_rust.containers.ownership import (
     LABEL_HOST,
     LABEL_MACHINE,
     LABEL_PID,

@@ -3,9 +3,9 @@
 The engine is a value detected once per process (:func:`detect_engine`); a command is a
 :class:`RunSpec`; the outcome is an :class:`ExecResult` whose output lives in a log file.
 Every container, network and volume the harness creates carries the owner labels of
-:mod:`pytest_rules_rust.ownership` and is removed on success, failure, timeout,
+:mod:`pytest_rules_rust.containers.ownership` and is removed on success, failure, timeout,
 ``KeyboardInterrupt`` and SIGTERM by the code that created it; on SIGKILL by the process's reaper
-(:mod:`pytest_rules_rust.reaper`) within seconds; and whatever still survives (the reaper killed
+(:mod:`pytest_rules_rust.containers.reaper`) within seconds; and whatever still survives (the reaper killed
 too) by :func:`sweep_leftovers` at the next start.
 
 Everything that talks to Docker lives in this package: this module (the engine facade),
@@ -35,12 +35,12 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from .. import ownership
 from ..errors import EngineError, ImageError, UsageError
-from ..ownership import Verdict
 from ..platforms import Platform
-from ..reaper import watched_labels
 from ..signals import sigterm_as_interrupt
+from . import ownership
+from .ownership import Verdict
+from .reaper import watched_labels
 
 #: One id per session; the owner labels themselves are defined in :mod:`.ownership`.
 SESSION_ID = ownership.SESSION_ID
@@ -436,7 +436,7 @@ def sweep_leftovers(engine: Engine | None = None) -> SweepReport:
 
     Safe on a shared engine and while other sessions run: a resource is removed only when its
     owner labels name a process of this machine, boot and pid namespace that is no longer running
-    (see :func:`pytest_rules_rust.ownership.judge`). Another machine's resources are never touched;
+    (see :func:`pytest_rules_rust.containers.ownership.judge`). Another machine's resources are never touched;
     resources with missing or malformed owner labels are reported in the result, not removed.
     """
     engine = engine or detect_engine()

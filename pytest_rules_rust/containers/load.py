@@ -3,7 +3,7 @@
 dockerd 20.10 cannot ``docker load`` an OCI layout, so skopeo converts: ``oci:DIR`` →
 ``docker-archive:x.tar:ref`` (then ``docker load``, the format rules_oci's ``oci_load`` uses) or
 straight to ``docker-daemon:ref``. Containers publish ports on 127.0.0.1 only, carry the owner
-labels of :mod:`pytest_rules_rust.ownership` (one definition for the whole package) and are
+labels of :mod:`pytest_rules_rust.containers.ownership` (one definition for the whole package) and are
 removed in ``finally``, or by the process's reaper if it is killed.
 """
 
@@ -25,7 +25,7 @@ from typing import Literal
 
 from ..errors import EngineError, InspectError
 from ..platforms import Platform
-from ..reaper import watched_labels
+from .reaper import watched_labels
 
 DOCTOR = "`pytest-rules-rust doctor` lists what is missing"
 LoadVia = Literal["docker-archive", "docker-daemon"]
@@ -33,7 +33,7 @@ LoadVia = Literal["docker-archive", "docker-daemon"]
 
 def session_labels() -> dict[str, str]:
     """The labels every container this module starts carries: the owner labels of
-    :mod:`pytest_rules_rust.ownership`, with this process's reaper watching over them."""
+    :mod:`pytest_rules_rust.containers.ownership`, with this process's reaper watching over them."""
     return watched_labels()
 
 

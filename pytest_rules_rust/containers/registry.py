@@ -23,11 +23,11 @@ from pathlib import Path
 
 from ..cache import Cache
 from ..errors import EngineError
-from ..ownership import PREFIX
 from ..platforms import AMD64
 from ..progress import Progress
 from .load import load_platform, session_labels
 from .oci_write import write_image
+from .ownership import PREFIX
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "registry"
 COMPOSE_FILE = DATA / "docker-compose.yml"

@@ -37,7 +37,7 @@ def docker_engine() -> Iterator[Engine]:
 
     Every fixture that builds or runs containers uses this engine. On first use (and at the
     session's end) it removes containers, networks and volumes whose owner process on this
-    machine is provably gone (see :mod:`pytest_rules_rust.ownership`; another machine's and
+    machine is provably gone (see :mod:`pytest_rules_rust.containers.ownership`; another machine's and
     unlabelled ones are left alone), and from then until the session ends SIGTERM unwinds like
     Ctrl-C so that every container is removed. Skips the test that asked, naming the fix, when no
     daemon answers. Override this fixture to hand the harness another engine

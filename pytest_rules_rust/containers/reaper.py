@@ -1,7 +1,7 @@
 """Every container, network and volume dies with the process that created it, also on SIGKILL.
 
 The first time a process creates a resource, :func:`watched_labels` starts a reaper for it: a
-small child process (``python -m pytest_rules_rust.reaper``) in its own session, whose stdin is
+small child process (``python -m pytest_rules_rust.containers.reaper``) in its own session, whose stdin is
 the read end of a pipe whose only write end the creating process holds (non-inheritable, so
 ``docker``/``skopeo``/build subprocesses do not keep it open). However the creator ends — normal
 exit, exception, SIGTERM, SIGKILL, OOM kill — the kernel closes that write end, the reaper's read
@@ -48,7 +48,7 @@ def ensure_reaper() -> None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
         try:
             subprocess.Popen(
-                [sys.executable, "-m", "pytest_rules_rust.reaper", json.dumps(labels)],
+                [sys.executable, "-m", "pytest_rules_rust.containers.reaper", json.dumps(labels)],
                 stdin=read_end,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -73,7 +73,7 @@ def owner_filter(labels: dict[str, str]) -> list[str]:
 
 def reap(labels: dict[str, str]) -> list[str]:
     """Remove the containers, then networks, then volumes carrying all of ``labels``' owner labels."""
-    from .containers import detect_engine, listed_containers
+    from . import detect_engine, listed_containers
 
     engine = detect_engine()
     client = engine.client
