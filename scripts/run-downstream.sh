@@ -32,6 +32,12 @@ run_pytest() {  # DIR ARGS...: pytest in DIR, failing when anything was skipped
   fi
 }
 
+say "the installed command line finds the shipped workspaces"
+"$WORK/venv/bin/pytest-rules-rust" list --json | "$WORK/venv/bin/python" -c \
+  'import json, sys; names = {t["name"] for t in json.load(sys.stdin)}; missing = {"cross", "from_cargo", "musl_jemalloc_oci"} - names; sys.exit(f"not shipped: {missing}" if missing else 0)'
+"$WORK/venv/bin/pytest-rules-rust" materialise cross "$WORK/cross" >/dev/null
+"$WORK/venv/bin/pytest-rules-rust" preflight "$WORK/cross" --no-buildifier
+
 say "mypy --strict over the downstream project's annotated tests"
 (cd "$WORK/project" && "$WORK/venv/bin/mypy" --strict --no-incremental conftest.py tests)
 run_pytest "$WORK/project" "$@"
