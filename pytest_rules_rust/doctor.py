@@ -15,12 +15,12 @@ from typing import Any
 
 from .cache import Cache
 from .errors import RulesRustError
-from .platforms import ALL_PLATFORMS
+from .platforms import ALL_PLATFORMS, AMD64
 
 APT = "apt-get install -y --no-install-recommends"
 NO_BAZEL = (
-    "Bazel 7.4+ is not installable here (npm has 2.1, Debian 4.2.3): install Bazelisk on a machine that "
-    "can reach its release downloads, or use --rr-image-source public (gcr.io/bazel-public/ubuntu2404)"
+    "run a Bazel build where releases.bazel.build is reachable (it downloads once into the cache), set "
+    "BAZELISK_BASE_URL to a mirror, or give your own Bazel: --rr-bazel-binary PATH"
 )
 
 
@@ -133,13 +133,60 @@ def check_tools(which: Callable[[str], str | None] = shutil.which) -> list[Check
     return checks
 
 
-def check_bazel(required: bool, which: Callable[[str], str | None] = shutil.which) -> Check:
-    for tool in ("bazelisk", "bazel"):
-        path = which(tool)
-        if path:
-            return Check("Bazel", True, f"{path}: {_version(tool, '--version')}", required=required)
+def check_bazel(
+    required: bool, cache: Cache, *, binary: Path | None = None, version: str | None = None
+) -> Check:
+    """Which Bazel the Bazel builder would use and why: the user's binary, or Bazelisk and a version."""
+    from .builders.bazel_download import download_marker, failed_marker
+    from .builders.bazel_tool import check_binary, resolve_version
+    from .containers.bazelisk import BAZELISK
+
+    if binary is not None:
+        try:
+            checked = check_binary(binary, AMD64, "--bazel-binary")
+        except RulesRustError as exc:
+            return Check("Bazel", False, exc.message, exc.hint, required=required)
+        detail = f"your own Bazel {checked.path} ({checked.platform.cpu} ELF), mounted read-only; no Bazelisk"
+        return Check("Bazel", True, detail, required=required)
+    chosen = resolve_version(None, {}, version)
+    home = cache.path("bazel", "bazelisk")
+    lines = [
+        f"Bazelisk {BAZELISK.version} (npm {BAZELISK.spec}, integrity checked) in {_bazel_images()}",
+        f"Bazel {chosen.version} ({chosen.source}) unless a workspace's .bazelversion or bazel_version "
+        "parameter says otherwise (order: .bazelversion > parameter > --rr-bazel-version > default)",
+    ]
+    marker = download_marker(home, chosen.version, AMD64)
+    failed = failed_marker(marker)
+    held = sorted(p.name for p in marker.parent.glob("*") if not p.name.endswith(".failed"))
+    if marker.is_file():
+        lines.append(f"Bazel {marker.read_text().strip()} is in the download cache {home}")
+    elif failed.is_file():
+        lines.append(f"last download attempt: {failed.read_text().strip()}")
+    else:
+        lines.append(f"not downloaded yet into {home}: the first build's fetch phase does it")
+    if held:
+        lines.append(f"downloaded: {', '.join(held)}")
     return Check(
-        "Bazel", False, "no bazel or bazelisk on PATH; Bazel tests skip", NO_BAZEL, required=required
+        "Bazel",
+        marker.is_file(),
+        "; ".join(lines),
+        "" if marker.is_file() else NO_BAZEL,
+        required=required,
+    )
+
+
+def _bazel_images() -> str:
+    from .containers import detect_engine, image_exists
+    from .containers.bazel_image import bazel_image
+
+    tags = {p: bazel_image(p).tag for p in ALL_PLATFORMS}
+    try:
+        engine = detect_engine()
+    except RulesRustError:
+        return ", ".join(tags.values())
+    return ", ".join(
+        f"{tag} ({'present' if image_exists(engine, tag, p) else 'built on first use'})"
+        for p, tag in tags.items()
     )
 
 
@@ -174,7 +221,13 @@ def check_api_models() -> list[Check]:
     ]
 
 
-def diagnose(cache: Cache | None = None, *, need_bazel: bool = False) -> list[Check]:
+def diagnose(
+    cache: Cache | None = None,
+    *,
+    need_bazel: bool = False,
+    bazel_binary: Path | None = None,
+    bazel_version: str | None = None,
+) -> list[Check]:
     cache = cache or Cache()
     return [
         check_cache(cache),
@@ -182,7 +235,7 @@ def diagnose(cache: Cache | None = None, *, need_bazel: bool = False) -> list[Ch
         check_emulation(cache),
         *check_images(),
         *check_tools(),
-        check_bazel(need_bazel),
+        check_bazel(need_bazel, cache, binary=bazel_binary, version=bazel_version),
         *check_api_models(),
     ]
 

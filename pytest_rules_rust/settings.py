@@ -94,7 +94,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "bazel_version",
-        "Bazel versions to parametrise workspace tests over (repeatable)",
+        "Bazel versions to parametrise workspace tests over (repeatable); the first is also what "
+        "Bazelisk runs for a workspace with neither .bazelversion nor a bazel_version parameter",
         "args",
         (),
         many=True,
@@ -128,6 +129,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "bazel_image", "explicit Bazel builder image reference (must carry bazel or bazelisk)", metavar="REF"
+    ),
+    Option(
+        "bazel_binary",
+        "a Bazel binary of your own (an ELF for linux/amd64, the build host), mounted read-only into "
+        "the Bazel builder's containers and run instead of Bazelisk",
+        metavar="PATH",
     ),
     Option(
         "online",
@@ -206,6 +213,16 @@ def _csv(opt: Option, value: object, convert: Callable[[str], Any] = str) -> tup
     return out
 
 
+def _bazel_binary(opt: Option, value: str | None, path: Callable[[str], Path]) -> Path | None:
+    """``--rr-bazel-binary`` checked at start-up: an executable ELF for the build host, linux/amd64."""
+    if not value:
+        return None
+    from .builders.bazel_tool import check_binary
+    from .platforms import AMD64
+
+    return check_binary(path(value), AMD64, opt.where).path
+
+
 def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
     """Turn ``KEY=VALUE`` strings into a dict (later items win); a malformed item is an error naming it."""
     out: dict[str, str] = {}
@@ -246,6 +263,7 @@ class Settings:
     image_source: str = "local"
     cargo_image: str | None = None
     bazel_image: str | None = None
+    bazel_binary: Path | None = None
     online: bool = False
     bazel_args: tuple[str, ...] = ()
     build_timeout_s: float = 1800.0
@@ -325,6 +343,7 @@ class Settings:
             cargo_image=get("cargo_image") or None,
             bazel_image=get("bazel_image") or None,
             online=_flag(OPTION_BY_NAME["online"], get("online")),
+            bazel_binary=_bazel_binary(OPTION_BY_NAME["bazel_binary"], get("bazel_binary"), path),
             bazel_args=tuple(get("bazel_arg")),
             build_timeout_s=number("build_timeout"),
             report_dir=path(report) if report else None,

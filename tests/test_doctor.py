@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.doctor import check_bazel, check_cache, check_tools, render
 
@@ -53,11 +55,11 @@ def test_missing_tools_name_their_debian_package() -> None:
     assert not checks["buildifier"].required
 
 
-def test_bazel_is_optional_unless_asked_for() -> None:
-    absent = check_bazel(required=False, which=lambda _name: None)
+def test_bazel_is_optional_unless_asked_for(tmp_path: Path) -> None:
+    absent = check_bazel(required=False, cache=Cache(tmp_path))
     assert not absent.ok and not absent.required
-    assert "Bazel 7.4+ is not installable here" in absent.fix
-    assert check_bazel(required=True, which=lambda _name: None).required
+    assert "--rr-bazel-binary PATH" in absent.fix and "BAZELISK_BASE_URL" in absent.fix
+    assert check_bazel(required=True, cache=Cache(tmp_path)).required
 
 
 def test_unwritable_cache_is_a_clear_failure(tmp_path: Path) -> None:
@@ -81,3 +83,40 @@ def test_bazel_flag_makes_bazel_required(tmp_path: Path) -> None:
     assert bazel["required"]
     if not bazel["ok"]:
         assert proc.returncode == 1
+
+
+def test_bazel_check_says_which_bazel_and_why(tmp_path: Path) -> None:
+    from pytest_rules_rust.builders.bazel_download import download_marker, failed_marker
+    from pytest_rules_rust.platforms import AMD64
+
+    cache = Cache(tmp_path / "cache")
+    fresh = check_bazel(required=True, cache=cache, version="7.6.0")
+    assert not fresh.ok
+    assert (
+        "Bazelisk 1.28.1 (npm @bazel/bazelisk@1.28.1, integrity checked) in pytest-rules-rust/builder-bazel:"
+        in (fresh.detail)
+    )
+    assert "Bazel 7.6.0 (--rr-bazel-version) unless a workspace's .bazelversion" in fresh.detail
+    assert "not downloaded yet" in fresh.detail
+    marker = download_marker(cache.path("bazel", "bazelisk"), "7.6.0", AMD64)
+    failed_marker(marker).write_text("Bazelisk could not download Bazel 7.6.0: no such host\n")
+    failed = check_bazel(required=True, cache=cache, version="7.6.0")
+    assert "last download attempt: Bazelisk could not download Bazel 7.6.0: no such host" in failed.detail
+    marker.write_text("7.6.0\n")
+    held = check_bazel(required=True, cache=cache, version="7.6.0")
+    assert held.ok and "Bazel 7.6.0 is in the download cache" in held.detail
+
+
+def test_bazel_check_of_an_own_binary(tmp_path: Path) -> None:
+    script = ROOT / "tests" / "data" / "fake_bazel" / "bazel"
+    bad = check_bazel(required=True, cache=Cache(tmp_path), binary=script)
+    assert not bad.ok and "is not an ELF executable" in bad.detail and "Bazel release binary" in bad.fix
+    from pytest_rules_rust.builders.bazel_tool import elf_platform
+    from pytest_rules_rust.platforms import AMD64
+
+    if elf_platform(Path(sys.executable).resolve()) != AMD64:
+        pytest.skip("needs an x86-64 host: this Python stands in for an x86-64 Bazel binary")
+    proc = _doctor("--json", "--bazel", "--bazel-binary", sys.executable, "--cache-dir", str(tmp_path))
+    bazel = next(c for c in json.loads(proc.stdout)["checks"] if c["name"] == "Bazel")
+    real = Path(sys.executable).resolve()  # an x86-64 ELF executable: accepted as "your own Bazel"
+    assert bazel["ok"] and f"your own Bazel {real} (x86_64 ELF), mounted read-only" in bazel["detail"]

@@ -47,7 +47,7 @@ def test_summary_shows_built_ran_and_skipped(
     result.assert_outcomes(passed=2, skipped=1)
     text = result.stdout.str()
     assert "rules_rust build matrix" in text
-    assert "Bazel 7.4+ is not installable here" in text
+    assert "Bazelisk could not download Bazel 7.4.1: " in text  # what the real Bazelisk said
     cells = {
         (e["workspace"], e["platform"], e["builder"]): e
         for e in json.loads((out / "matrix.json").read_text())["matrix"]
@@ -56,7 +56,7 @@ def test_summary_shows_built_ran_and_skipped(
     assert cells[("cross", "linux/amd64", "cargo")]["binary_size"] > 0
     assert cells[("from_cargo", "linux/amd64", "cargo")]["status"] == "built"
     skipped = cells[("cross", "linux/arm64", "bazel")]
-    assert skipped["status"] == "skipped" and "Bazel 7.4+" in skipped["reason"]
+    assert skipped["status"] == "skipped" and "could not download Bazel" in skipped["reason"]
 
 
 def test_main_job_on_one_workspace(engine_or_skip: None, tmp_path: Path) -> None:

@@ -222,3 +222,70 @@ def test_build(n, tmp_path):
         for r in records
     }
     assert len(digest) == 1
+
+
+@pytest.mark.container
+@pytest.mark.bazel
+def test_bazel_image_and_bazelisk_download_once(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """Four workers want the Bazel image and Bazel 7.4.1 at once: the base image, the Bazelisk layer
+    and the real Bazelisk's download step each run once; the others wait and share the outcome
+    (the downloaded Bazel, or, without a network, Bazelisk's own failure)."""
+    engine_or_skip()
+    busybox_or_skip(Cache())
+    name = f"bazel-par-{uuid.uuid4().hex[:8]}"  # a base and layer no one has built: this run must
+    shared, cache = tmp_path / "shared", tmp_path / "cache"
+    body = f"""
+import os, pytest
+from pytest_rules_rust.containers.bazel_image import BAZELISK_PATH, BazelImage, ensure_bazel_image
+from pytest_rules_rust.builders.bazel_download import bazelisk_download
+from pytest_rules_rust.builders.bazel_paths import BazelPaths
+from pytest_rules_rust.builders.bazel_tool import BazelVersion
+from pytest_rules_rust.cache import Cache
+from pytest_rules_rust.errors import BazelUnavailable
+from pytest_rules_rust.containers.images import busybox_recipe
+from pytest_rules_rust.platforms import AMD64
+
+@pytest.mark.parametrize("n", range({WORKERS}))
+def test_bazel(n, tmp_path):
+    me = os.environ["PYTEST_XDIST_WORKER"]
+    def progress(line):
+        with open(SHARED / "progress.log", "a") as log:
+            log.write(f"{{me}} {{line}}\\n")
+    cache = Cache(Path({str(cache)!r}))
+    barrier("image")
+    image = BazelImage(busybox_recipe({name!r}), name={name!r})
+    tag = ensure_bazel_image(image, cache, progress=progress)
+    root = cache.path("bazel")
+    dirs = [root / d for d in ("repository", "disk", "home", "bazelisk")]
+    paths = BazelPaths(tmp_path, *dirs, tmp_path)
+    for d in (paths.repository_cache, paths.disk_cache, paths.home, paths.bazelisk_home):
+        d.mkdir(parents=True, exist_ok=True)
+    barrier("download")
+    log = SHARED / f"download-{{me}}.log"
+    try:
+        version = BazelVersion("7.4.1", "test")
+        outcome = bazelisk_download(cache, tag, AMD64, BAZELISK_PATH, version, paths, log, 600)
+    except BazelUnavailable as exc:
+        outcome = exc.message
+    record("bazel", worker=me, tag=tag, outcome=outcome, ran=log.exists())
+"""
+    from pytest_rules_rust.containers.bazel_image import BazelImage
+    from pytest_rules_rust.containers.images import busybox_recipe
+
+    image = BazelImage(busybox_recipe(name), name=name)
+    try:
+        records = _run(pytester, body, shared)
+        progress = (shared / "progress.log").read_text().splitlines()
+        for tag in (image.base.tag, image.tag):
+            built = [line for line in progress if f" built {tag}" in line]
+            assert len(built) == 1, "{} was built {} times:\n{}".format(tag, len(built), "\n".join(progress))
+        assert {r["tag"] for r in records} == {image.tag}
+        ran = [r["worker"] for r in records if r["ran"]]
+        assert len(ran) == 1, f"Bazelisk's download step ran on {ran}; expected exactly one worker"
+        outcomes = {str(r["outcome"]) for r in records}
+        assert len(outcomes) == 1, outcomes
+        outcome = outcomes.pop()
+        assert outcome == "7.4.1" or outcome.startswith("Bazelisk could not download Bazel 7.4.1: "), outcome
+    finally:
+        for tag in (image.tag, image.base.tag):
+            subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)

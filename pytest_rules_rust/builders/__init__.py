@@ -61,7 +61,13 @@ def options_from_settings(settings: Settings, builder: str, **extra: Any) -> dic
     if builder == "cargo":
         decided = {"image": settings.cargo_image, "image_source": settings.image_source}
     elif builder == "bazel":
-        decided = {"image": settings.bazel_image, "online": settings.online}
+        decided = {
+            "image": settings.bazel_image,
+            "image_source": settings.image_source,
+            "online": settings.online,
+            "bazel_binary": settings.bazel_binary,
+            "default_version": next(iter(settings.bazel_versions), None),
+        }
     return {**decided, **extra}
 
 

@@ -1,13 +1,24 @@
-"""The Bazel builder: ``bazel``/``bazelisk`` in a container, outputs found through the BEP stream.
+"""The Bazel builder: Bazelisk (or the user's own ``bazel``) in a container, outputs from the BEP stream.
 
-Two container runs per build: ``fetch`` with network (repository rules and module extensions
-download toolchains and crates into the shared repository cache and the workspace's output base),
-then ``build --nofetch`` without network (unless ``online``). Caches under ``<cache>/bazel``:
+Which Bazel runs and which version Bazelisk fetches is decided in :mod:`.bazel_tool`. The image
+is our own (the local builder image plus Bazelisk, :mod:`pytest_rules_rust.containers.bazel_image`) unless
+``--rr-image-source public`` or ``--rr-bazel-image`` say otherwise; nothing is pulled. Phases:
 
+* **download** (network; Bazelisk only): ``bazelisk --version`` fetches the chosen Bazel into the
+  shared Bazelisk directory, once per version and architecture per machine under a file lock. A
+  failure is a skip reason that says what Bazelisk said ("Bazelisk could not download Bazel
+  7.4.1: ... no such host").
+* **fetch** (network): repository rules and module extensions download toolchains and crates
+  into the shared repository cache and the workspace's output base.
+* **build** (``--nofetch``, no network unless ``online``).
+
+Caches under ``<cache>/bazel``:
+
+    bazelisk/           BAZELISK_HOME: the Bazel binaries Bazelisk downloaded, shared by every build
     repository/         --repository_cache, content-addressed and shared by every build
     disk/               --disk_cache, content-addressed and shared
     output_bases/<key>/ --output_base per workspace + parameters, one build at a time (file lock)
-    home/               $HOME and Bazelisk's download cache
+    home/               $HOME (Bazel's install base)
 
 Bazel under qemu-user is known to break (bazelbuild/bazel#11379, #22490), so arm64 targets are
 cross-compiled from an amd64 host by default; an emulated arm64 host is opt-in.
@@ -15,24 +26,23 @@ cross-compiled from an amd64 host by default; an emulated arm64 host is opt-in.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ..cache import Cache
 from ..errors import BazelUnavailable, BuildError, ImageError, WorkspaceError
 from ..platforms import Platform
+from ..progress import Progress
 from ..workspaces import manifest_table
 from .base import Artifact, ArtifactKind, BuildRequest, BuildResult
+from .bazel_download import bazelisk_download
+from .bazel_paths import CONTAINER_CACHE, CONTAINER_OUT, BazelPaths
+from .bazel_tool import CONTAINER_BINARY, BazelVersion, check_binary, resolve_version
 from .bep import BepSummary, read_bep
 
-NO_BAZEL_REASON = "Bazel 7.4+ is not installable here (npm has 2.1, Debian 4.2.3)"
-CONTAINER_CACHE = "/rr-cache/bazel"
-CONTAINER_OUT = "/rr-out"
+NO_TOOL_REASON = "has neither bazelisk nor bazel on its PATH"
 
 # https://bazel.build/run/scripts#exit-codes
 EXIT_CODES: dict[int, tuple[str, str]] = {
@@ -69,48 +79,6 @@ _HINTS: dict[int, str] = {
 def explain_exit(rc: int) -> tuple[str, str]:
     """Bazel's name and a one-line meaning for an exit code."""
     return EXIT_CODES.get(rc, (f"EXIT_{rc}", f"Bazel exited with code {rc}"))
-
-
-@dataclass(frozen=True)
-class BazelPaths:
-    """Where things live, on the host and as the container sees them."""
-
-    output_base: Path
-    repository_cache: Path
-    disk_cache: Path
-    home: Path
-    out_dir: Path
-
-    @classmethod
-    def for_request(cls, cache: Cache, request: BuildRequest, out_dir: Path) -> BazelPaths:
-        root = cache.path("bazel")
-        return cls(
-            output_base=root / "output_bases" / workspace_key(request),
-            repository_cache=root / "repository",
-            disk_cache=root / "disk",
-            home=root / "home",
-            out_dir=out_dir,
-        )
-
-    def container(self, host: Path) -> str:
-        """The container path of a host path under the cache root or the out dir."""
-        cache_root = self.repository_cache.parent
-        if host.is_relative_to(cache_root):
-            return f"{CONTAINER_CACHE}/{host.relative_to(cache_root)}"
-        if host.is_relative_to(self.out_dir):
-            return f"{CONTAINER_OUT}/{host.relative_to(self.out_dir)}"
-        raise ValueError(f"{host} is not under the cache or the out dir")
-
-    def path_map(self) -> dict[str, Path]:
-        """Container prefixes → host paths, for the URIs in the BEP stream."""
-        return {CONTAINER_CACHE: self.repository_cache.parent, CONTAINER_OUT: self.out_dir}
-
-
-def workspace_key(request: BuildRequest) -> str:
-    """Output bases are per workspace and parameters: a change of rules_rust version starts afresh."""
-    ws = request.workspace
-    blob = json.dumps({"name": ws.name, "params": dict(ws.params)}, sort_keys=True, default=str)
-    return f"{ws.name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
 def manifest_bazel(workspace_root: Path) -> dict[str, object]:
@@ -241,39 +209,87 @@ def collect_artifacts(
     return tuple(artifacts)
 
 
+# --- the builder ----------------------------------------------------------------------------------
+
+
 class BazelBuilder:
-    """Runs Bazel or Bazelisk inside the Bazel image; see the module docstring for the phases."""
+    """Runs Bazelisk or the user's Bazel inside the Bazel image; see the module docstring for the phases."""
 
     name = "bazel"
 
-    def __init__(self, cache: Cache | None = None, *, image: str | None = None, online: bool = False) -> None:
+    def __init__(
+        self,
+        cache: Cache | None = None,
+        *,
+        image: str | None = None,
+        image_source: str = "local",
+        online: bool = False,
+        bazel_binary: Path | None = None,
+        default_version: str | None = None,
+        progress: Progress | None = None,
+        images: Callable[[Platform], str] | None = None,
+    ) -> None:
         self.cache = cache or Cache()
         self.image = image
+        self.image_source = image_source
         self.online = online
+        self.bazel_binary = bazel_binary
+        self.default_version = default_version
+        self.progress = progress or (lambda _message: None)
+        self.images = images
 
-    def _image(self, request: BuildRequest) -> str:
-        from ..containers.images import builder_image_ref
+    def _image(self, host: Platform) -> str:
+        """Our own image (built once, never pulled) unless an explicit or public one is asked for;
+        ``images`` (the plugin's ``builder_image`` fixture) decides when given."""
+        from ..containers.bazel_image import bazel_image, ensure_bazel_image
+        from ..containers.images import builder_image_ref, require_image
 
-        return self.image or builder_image_ref(request.host, "public", "bazel")
+        local = self.image is None and self.image_source == "local"
+        ref = self.image or builder_image_ref(host, "public", "bazel")
+        try:
+            if self.images is not None:
+                return self.images(host)
+            if local:
+                return ensure_bazel_image(bazel_image(host), self.cache, progress=self.progress)
+            return require_image(ref, host)
+        except ImageError as exc:
+            if local:  # our image failed to build: a failure, not a skip
+                raise
+            raise BazelUnavailable(  # offline mode never pulls
+                f"the Bazel image {ref} for {host} is not present (offline mode never pulls)",
+                hint=f"{exc.hint}; or drop --rr-bazel-image/--rr-image-source public to use the local image",
+            ) from exc
 
     def find_tool(self, image: str, host: Platform, log: Path) -> str:
         """``bazelisk`` or ``bazel`` inside the image; BazelUnavailable (a skip reason) when neither."""
         from ..containers import RunSpec, run
-        from ..containers.images import require_image
+        from ..containers.bazel_image import BAZELISK_PATH, bazel_image
 
-        try:
-            require_image(image, host)
-        except ImageError as exc:  # offline mode never pulls
-            raise BazelUnavailable(
-                f"{NO_BAZEL_REASON}; the Bazel image {image} is not present either", hint=exc.hint
-            ) from exc
+        if image == bazel_image(host).tag:
+            return BAZELISK_PATH
         probe = run(
             RunSpec(image, ("sh", "-c", "command -v bazelisk || command -v bazel"), host, timeout_s=120), log
         )
         tool = probe.tail(1).strip() if probe.succeeded else ""
         if not tool:
-            raise BazelUnavailable(f"{NO_BAZEL_REASON}; the image {image} has no bazel or bazelisk")
+            raise BazelUnavailable(
+                f"the Bazel image {image} {NO_TOOL_REASON}",
+                hint="use the local image (--rr-image-source local), an image with Bazelisk, "
+                "or your own Bazel (--rr-bazel-binary PATH)",
+            )
         return tool
+
+    def _version(
+        self, request: BuildRequest, image: str, tool: str, paths: BazelPaths, log: Path
+    ) -> BazelVersion:
+        """The workspace's Bazel version; Bazelisk downloads it first (the download step, network on)."""
+        version = resolve_version(request.workspace.root, request.workspace.params, self.default_version)
+        if Path(tool).name != "bazelisk":
+            return version
+        exact = bazelisk_download(
+            self.cache, image, request.host, tool, version, paths, log, request.timeout_s
+        )
+        return BazelVersion(exact, version.source)
 
     def build(self, request: BuildRequest, out_dir: Path) -> BuildResult:
         from ..containers import Mount, RunSpec, run
@@ -285,28 +301,37 @@ class BazelBuilder:
         platform = platform_label(request, bazel)
         targets = targets_for(request, bazel)
         paths = BazelPaths.for_request(self.cache, request, out_dir.resolve())
-        for directory in (paths.output_base, paths.repository_cache, paths.disk_cache, paths.home):
+        binary = check_binary(self.bazel_binary, request.host) if self.bazel_binary else None
+        for directory in (
+            paths.output_base,
+            paths.repository_cache,
+            paths.disk_cache,
+            paths.home,
+            paths.bazelisk_home,
+        ):
             directory.mkdir(parents=True, exist_ok=True)
-        image = self._image(request)
-        tool = self.find_tool(image, request.host, out_dir / "probe.log")
-        mounts = (
+        image = self._image(request.host)
+        mounts = [
             Mount(request.workspace.root.resolve(), "/work"),
             Mount(paths.repository_cache.parent, CONTAINER_CACHE),
             Mount(paths.out_dir, CONTAINER_OUT),
-        )
-        env = {
-            "HOME": paths.container(paths.home),
-            "BAZELISK_HOME": paths.container(paths.home / "bazelisk"),
-            "USE_BAZEL_VERSION": str(request.workspace.params.get("bazel_version", "")),
-        }
-        env = {k: v for k, v in env.items() if v}
+        ]
+        env = {"HOME": paths.container(paths.home), "BAZELISK_HOME": paths.container(paths.bazelisk_home)}
+        if binary is not None:
+            tool, chosen = CONTAINER_BINARY, f"{binary.path} (--rr-bazel-binary, mounted read-only)"
+            mounts.append(Mount(binary.path, CONTAINER_BINARY, read_only=True))
+        else:
+            tool = self.find_tool(image, request.host, out_dir / "probe.log")
+            version = self._version(request, image, tool, paths, out_dir / "download.log")
+            env["USE_BAZEL_VERSION"] = version.version
+            chosen = f"{tool} running Bazel {version.version} (from {version.source})"
         with self.cache.lock(f"bazel-output-base-{paths.output_base.name}"):
             fetched = run(
                 RunSpec(
                     image,
                     tuple(fetch_command(tool, paths, targets)),
                     request.host,
-                    mounts,
+                    tuple(mounts),
                     env=env,
                     network=True,
                     timeout_s=request.timeout_s,
@@ -321,7 +346,7 @@ class BazelBuilder:
                     image,
                     tuple(command),
                     request.host,
-                    mounts,
+                    tuple(mounts),
                     env=env,
                     network=self.online,
                     timeout_s=request.timeout_s,
@@ -348,5 +373,5 @@ class BazelBuilder:
             artifacts,
             log,
             time.monotonic() - started,
-            extra={"bazel_version": summary.tool_version, "command": command},
+            extra={"bazel_version": summary.tool_version, "bazel": chosen, "command": command},
         )

@@ -43,6 +43,12 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--out", type=Path, help="output directory (default: ./rr-build/<name>-<platform>-<libc>)"
     )
+    parser.add_argument(
+        "--bazel-binary",
+        type=Path,
+        metavar="PATH",
+        help="with --builder bazel: your own Bazel (an x86-64 ELF), mounted read-only instead of Bazelisk",
+    )
     parser.add_argument("--cache-dir", type=Path, help="cache directory (default: $PYTEST_RULES_RUST_CACHE)")
     parser.add_argument("--timeout", default="1800", help="seconds before the build is killed (default 1800)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -65,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             "set": args.set,
             "builder": [args.builder],
             "build_timeout": args.timeout,
+            "bazel_binary": args.bazel_binary and str(args.bazel_binary),
         }
     )
     out = (args.out or _default_out(args.name, platform, args.libc, args.profile)).resolve()

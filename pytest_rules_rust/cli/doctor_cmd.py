@@ -18,13 +18,31 @@ def register(sub: Any) -> None:
         description="Exit 0 when every required part is present, 1 otherwise.",
     )
     p.add_argument("--bazel", action="store_true", help="also require Bazel (for --rr-builder bazel)")
+    p.add_argument(
+        "--bazel-binary",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="check your own Bazel (--rr-bazel-binary)",
+    )
+    p.add_argument(
+        "--bazel-version",
+        default=None,
+        metavar="VERSION",
+        help="the Bazel version to look for (--rr-bazel-version)",
+    )
     p.add_argument("--cache-dir", type=Path, default=None, help="cache directory to check")
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    checks = diagnose(Cache(args.cache_dir), need_bazel=args.bazel)
+    checks = diagnose(
+        Cache(args.cache_dir),
+        need_bazel=args.bazel,
+        bazel_binary=args.bazel_binary,
+        bazel_version=args.bazel_version,
+    )
     if args.json:
         print(json.dumps({"checks": [c.to_json() for c in checks]}, indent=2))
     else:

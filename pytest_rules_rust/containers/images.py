@@ -47,7 +47,8 @@ BuilderKind = Literal["cargo", "bazel"]
 #: Public multi-arch references for users with registry access (never pulled in offline mode).
 PUBLIC_IMAGES: dict[str, str] = {
     "cargo": "docker.io/library/rust:1.96-bookworm",
-    # multi-arch and carries Bazelisk; gcr.io/bazel-public/bazel is amd64-only
+    # carries Bazelisk; gcr.io/bazel-public/bazel is amd64-only. The local default (our builder
+    # image plus Bazelisk, bazel_image.py) serves both architectures without a registry.
     "bazel": "gcr.io/bazel-public/ubuntu2404",
 }
 
@@ -148,6 +149,10 @@ def builder_image_ref(platform: Platform, source: Source = "local", builder: Bui
         return PUBLIC_IMAGES[builder]
     if source != "local":
         raise ImageError(f"unknown image source {source!r}", hint="use local or public")
+    if builder == "bazel":
+        from .bazel_image import bazel_image
+
+        return bazel_image(platform).tag
     return builder_recipe(platform).tag
 
 
@@ -433,14 +438,19 @@ class _ContextStream(io.RawIOBase):
 
 
 def _docker_build(recipe: Recipe, rootfs: Path, engine: Engine, log: Path) -> None:
-    context = _ContextStream(recipe.dockerfile(), rootfs)
+    docker_build(_ContextStream(recipe.dockerfile(), rootfs), recipe.tag, recipe.platform, engine, log)
+
+
+def docker_build(context: io.IOBase, tag: str, platform: Platform, engine: Engine, log: Path) -> None:
+    """``docker build`` of a streamed tar context for ``platform``, never pulling; output to ``log``."""
     stream = engine.client.api.build(
         fileobj=context,  # type: ignore[arg-type]  # any readable file object streams
         custom_context=True,
-        tag=recipe.tag,
-        platform=recipe.platform.docker,
+        tag=tag,
+        platform=platform.docker,
         rm=True,
         forcerm=True,
+        pull=False,
         decode=True,
         timeout=3600,
     )
@@ -452,9 +462,9 @@ def _docker_build(recipe: Recipe, rootfs: Path, engine: Engine, log: Path) -> No
             if "error" in event:
                 error = str(event["error"]).strip()
                 out.write(f"ERROR: {error}\n")
-    if error or not image_exists(engine, recipe.tag, recipe.platform):
+    if error or not image_exists(engine, tag, platform):
         raise ImageError(
-            f"docker build of {recipe.tag} failed: {error or 'image missing or of the wrong architecture'}",
+            f"docker build of {tag} failed: {error or 'image missing or of the wrong architecture'}",
             paths={"log": log},
         )
 
@@ -467,16 +477,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--platform", action="append", help="linux/amd64 and/or linux/arm64 (default: both)")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--print-tags", action="store_true", help="print the tags only, build nothing")
+    parser.add_argument("--bazel", action="store_true", help="also the Bazel images (builder + Bazelisk)")
     args = parser.parse_args(argv)
     platforms = [Platform.parse(p) for p in args.platform] if args.platform else list(ALL_PLATFORMS)
+    kinds: list[BuilderKind] = ["cargo", "bazel"] if args.bazel else ["cargo"]
     if args.print_tags:
         for p in platforms:
-            print(builder_image_ref(p))
+            for kind in kinds:
+                print(builder_image_ref(p, builder=kind))
         return 0
     cache = Cache(args.cache_dir)
     try:
         for p in platforms:
             print(ensure_builder_image(p, cache))
+            if args.bazel:
+                from .bazel_image import bazel_image, ensure_bazel_image
+
+                print(ensure_bazel_image(bazel_image(p), cache))
     except ImageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -27,7 +27,8 @@ MARKERS = {
     "Example: pytest -m 'musl and not cross'",
     "proto": "builds the prost/tonic gRPC workspace",
     "container": "needs a Docker engine (builds or runs containers)",
-    "bazel": "needs Bazel 7.4+ in the builder image; skipped where Bazel is unavailable",
+    "bazel": "builds with Bazel (Bazelisk in our image, or --rr-bazel-binary); skips with Bazelisk's "
+    "own reason where it cannot download Bazel",
     "cargo": "builds with the cargo builder",
     "bench": "allocator throughput benchmarks (slow; prints figures). Example: pytest -m bench",
 }

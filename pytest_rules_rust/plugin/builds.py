@@ -5,7 +5,7 @@ the one build cache (a second identical build in the session returns the first r
 the leaf fixtures: the workspace comes from ``rules_rust_workspace_factory``, images from
 ``builder_image``, containers run on ``docker_engine``, caches live in ``rules_rust_cache`` and the
 options in ``rules_rust_settings`` (``--rr-builder``, ``--rr-build-timeout``, ``--rr-bazel-arg``,
-``--rr-online``, ``--rr-bazel-image``).
+``--rr-online``, ``--rr-bazel-image``, ``--rr-bazel-binary``, ``--rr-bazel-version``).
 """
 
 from __future__ import annotations
@@ -82,9 +82,11 @@ class RulesRustBuild:
             timeout_s=timeout_s or settings.build_timeout_s,
             extra_args=settings.bazel_args if chosen == "bazel" else (),
         )
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"progress": self.progress}
         if chosen == "cargo":
-            extra = {"progress": self.progress, "engine": self.engine, "images": self.images}
+            extra.update(engine=self.engine, images=self.images)
+        elif chosen == "bazel":
+            extra.update(images=lambda plat: self.images(plat, "bazel"))
         options = options_from_settings(settings, chosen, **extra)
         label = re.sub(r"[^A-Za-z0-9_.-]", "_", f"build-{ws.name}-{target.slug}-{libc}-{profile}")
         try:

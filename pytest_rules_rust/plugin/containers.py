@@ -15,6 +15,7 @@ import pytest
 
 from ..cache import Cache
 from ..containers import ContainerRunner, Engine, detect_engine, sweep_leftovers
+from ..containers.bazel_image import bazel_image, ensure_bazel_image
 from ..containers.emulation import EmulationStatus, emulation_status
 from ..containers.images import BuilderKind, builder_image_ref, ensure_builder_image, require_image
 from ..errors import EngineError, UsageError, shown
@@ -65,8 +66,9 @@ def builder_image(
     ``rules_rust_build`` and ``container_runner`` take their images from here, so overriding this
     fixture changes the image of every build. With ``--rr-image-source=local`` (the default,
     offline) the Debian builder image for the platform is built once per machine (minutes the
-    first time; parallel workers wait on a file lock) and its tag returned. With ``public`` the
-    public multi-arch reference must already be present (offline mode never pulls).
+    first time; parallel workers wait on a file lock) and its tag returned; for
+    ``builder="bazel"`` that image plus Bazelisk. With ``public`` the public multi-arch reference
+    must already be present (offline mode never pulls).
     ``--rr-cargo-image`` / ``--rr-bazel-image`` force a reference.
     """
     settings = rules_rust_settings
@@ -82,6 +84,9 @@ def builder_image(
             return require_image(forced, plat, engine=docker_engine)
         if settings.image_source == "public":
             return require_image(builder_image_ref(plat, "public", kind), plat, engine=docker_engine)
+        if builder == "bazel":  # the builder image plus Bazelisk, a thin layer
+            image = bazel_image(plat)
+            return ensure_bazel_image(image, rules_rust_cache, engine=docker_engine, progress=progress)
         return ensure_builder_image(plat, rules_rust_cache, engine=docker_engine, progress=progress)
 
     return factory
