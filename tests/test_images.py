@@ -157,9 +157,11 @@ def test_two_processes_build_the_image_once(tmp_path: Path, engine: Engine, thro
         assert proc.returncode == 0, err
         assert out.strip().endswith("done")
     built = [out for out, _ in outputs if "\nbuilt " in f"\n{out}"]
-    waited = [out for out, _ in outputs if "was built by another worker" in out]
     assert len(built) == 1, outputs
-    assert len(waited) == 1, outputs  # the second one waited on the lock, then found the image
+    (other,) = [out for out, _ in outputs if out not in built]
+    # The other one waited on the lock and then found the image, or (when it started late on a busy
+    # machine) found it before taking the lock; either way it never built.
+    assert "building" not in other, outputs
 
 
 def test_missing_image_is_an_error_never_a_pull(
