@@ -176,7 +176,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "bench_repeats",
-        "repeats per benchmark point (unset: 5, or 3 with --rr-bench-quick)",
+        "repeats per benchmark point (unset: 20, or 6 with --rr-bench-quick)",
         metavar="N",
     ),
     Option(
@@ -273,7 +273,7 @@ class Settings:
     run_timeout_s: float = 30.0
     bench_threads: tuple[int, ...] = (1, 2, 4, 8)
     bench_allocators: tuple[str, ...] = ("system", "jemalloc", "mimalloc")
-    bench_repeats: int | None = None  # None: the benchmark's own count (5, or fewer with bench_quick)
+    bench_repeats: int | None = None  # None: the benchmark's own count (20, or 6 with bench_quick)
     bench_quick: bool = False
 
     @classmethod

@@ -266,7 +266,7 @@ def test_no_shell_string_is_built_from_values() -> None:
 
 
 def test_bench_shell_passes_arguments_verbatim(tmp_path: Path) -> None:
-    from pytest_rules_rust.bench.runner import spawn_command
+    from pytest_rules_rust.bench.accounting import spawn_command
 
     marker = tmp_path / "pwned"
     args = [f"$(touch {marker})", f"; touch {marker}", f"`touch {marker}`", "a b", "*"]

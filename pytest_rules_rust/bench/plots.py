@@ -1,4 +1,5 @@
-"""PNG plots: throughput vs threads per allocator, with peak RSS beside it, one figure per series.
+"""PNG plots, two per series: throughput vs threads per allocator with peak RSS beside it, and the
+contention counters (context switches and futex calls per 1000 allocations) vs threads.
 
 A series is one implementation × target × workload. Throughput shows the median with a min–max
 bar; an emulated target says so in its title, since only its ratios mean anything.
@@ -6,6 +7,7 @@ bar; an emulated target says so in its title, since only its ratios mean anythin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +29,65 @@ def plot_file_name(impl: str, target: str, workload: str) -> str:
     return f"throughput-{impl}-{target}-{workload}.png"
 
 
+def counters_file_name(impl: str, target: str, workload: str) -> str:
+    return f"counters-{impl}-{target}-{workload}.png"
+
+
 def write_plots(results: BenchResults, out_dir: Path) -> list[Path]:
-    """Write one PNG per series into ``out_dir`` and return their paths."""
+    """Write two PNGs per series (throughput, counters) into ``out_dir`` and return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for (impl, target, workload), points in series(results).items():
+        title = f"{workload} — {target} ({'Rust' if impl == 'rust' else 'C twin'})"
         path = out_dir / plot_file_name(impl, target, workload)
-        _plot_series(points, f"{workload} — {target} ({'Rust' if impl == 'rust' else 'C twin'})", path)
+        _plot_series(points, title, path)
         written.append(path)
+        if any(p.per_op("voluntary_csw") is not None or p.futex for p in points):
+            path = out_dir / counters_file_name(impl, target, workload)
+            _plot_counters(points, title, path)
+            written.append(path)
     return written
+
+
+def _futex_per_op(point: BenchPoint) -> float | None:
+    return point.futex.per_op if point.futex else None
+
+
+COUNTER_PANELS: tuple[tuple[str, Callable[[BenchPoint], float | None]], ...] = (
+    ("voluntary context switches", lambda p: p.per_op("voluntary_csw")),
+    ("involuntary context switches", lambda p: p.per_op("involuntary_csw")),
+    ("futex calls (traced run)", _futex_per_op),
+)
+
+
+def _plot_counters(points: list[BenchPoint], title: str, path: Path) -> None:
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(COUNTER_PANELS), figsize=(13, 4.0))
+    try:
+        by_alloc: dict[str, list[BenchPoint]] = {}
+        for p in sorted(points, key=lambda p: p.key.threads):
+            by_alloc.setdefault(p.key.allocator, []).append(p)
+        threads_all = sorted({p.key.threads for p in points})
+        for ax, (name, value) in zip(axes, COUNTER_PANELS, strict=True):
+            for alloc, pts in by_alloc.items():
+                xy = [(p.key.threads, v * 1000) for p in pts if (v := value(p)) is not None and v > 0]
+                if xy:
+                    label = "system (libc malloc)" if alloc == "system" else alloc
+                    ax.plot(*zip(*xy, strict=True), marker="o", color=COLORS.get(alloc), label=label)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xticks(threads_all, [str(t) for t in threads_all])
+            ax.set_xlabel("threads")
+            ax.set_title(f"{name}\nper 1000 allocations (lower is better)", fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(loc="best", fontsize=8)
+        emulated = any(p.emulated for p in points)
+        fig.suptitle(title + (f"\n{EMULATED_NOTE}" if emulated else ""), fontsize=11)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def _pyplot() -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +22,11 @@ from typing import Any
 
 from ..errors import BenchError
 from ..report import write_atomic
+from .accounting import Accounting
+from .futex import FutexCount
+from .intervals import Metric, RatioInterval, ratio_interval
 from .noise import NoiseFloor
+from .pairs import pair_ratios
 from .stats import Summary, summarize
 
 SCHEMA_VERSION = 1
@@ -42,7 +47,11 @@ CSV_COLUMNS = (
     "ops",
     "ops_per_s",
     "emulated",
+    "voluntary_csw",
+    "involuntary_csw",
+    "minor_faults",
 )
+COUNTERS = ("voluntary_csw", "involuntary_csw", "minor_faults")  # the kernel's, per run (.accounting)
 _SAMPLE_FIELDS = (
     "workload",
     "allocator",
@@ -72,10 +81,25 @@ class Sample:
     max_rss_kib: int
     target: str
     wall_s: float = 0.0  # the harness's own clock around the process, overhead included
+    # The kernel's accounting of the whole process (see .accounting); None when not recorded.
+    voluntary_csw: int | None = None
+    involuntary_csw: int | None = None
+    minor_faults: int | None = None
 
     @classmethod
-    def from_json_line(cls, line: str, *, source: str = "benchmark output", wall_s: float = 0.0) -> Sample:
-        """Parse one JSON line; a missing field or a bad value is a ``BenchError`` naming it."""
+    def from_json_line(
+        cls,
+        line: str,
+        *,
+        source: str = "benchmark output",
+        wall_s: float = 0.0,
+        accounting: Accounting | None = None,
+    ) -> Sample:
+        """Parse one JSON line; a missing field or a bad value is a ``BenchError`` naming it.
+
+        ``accounting`` (the kernel's counts for the run) fills the counter fields; without it they
+        are read from the line when present (a ``results.json`` written before).
+        """
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -104,12 +128,40 @@ class Sample:
                 max_rss_kib=int(data["max_rss_kib"]),
                 target=str(data["target"]),
                 wall_s=float(data.get("wall_s", wall_s)),
+                voluntary_csw=_count(data, "voluntary_csw", accounting),
+                involuntary_csw=_count(data, "involuntary_csw", accounting),
+                minor_faults=_count(data, "minor_faults", accounting),
             )
         except (TypeError, ValueError) as exc:
             raise BenchError(f"{source}: bad value in {line[:200]!r}: {exc}") from exc
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def cpu_ops_per_s(self) -> float:
+        """Allocations per CPU second (user + system, all threads): the cost of an allocation.
+
+        A busy neighbour stretches the wall clock (the program waits for a core) but hardly the CPU
+        time it burns, so this figure holds across sessions where ``ops_per_s`` does not.
+        """
+        return self.ops / max(self.user_s + self.sys_s, 1e-6)
+
+    def speed(self, metric: Metric) -> float:
+        """``ops_per_s`` (``wall``) or ``cpu_ops_per_s`` (``cpu``)."""
+        return self.ops_per_s if metric == "wall" else self.cpu_ops_per_s
+
+    def per_op(self, counter: str) -> float | None:
+        """A counter (``voluntary_csw``, ``involuntary_csw``, ``minor_faults``) per allocation."""
+        value = getattr(self, counter)
+        return None if value is None or self.ops <= 0 else value / self.ops
+
+
+def _count(data: Mapping[str, Any], name: str, accounting: Accounting | None) -> int | None:
+    if accounting is not None:
+        return int(getattr(accounting, name))
+    value = data.get(name)
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
@@ -134,6 +186,7 @@ class BenchPoint:
     key: PointKey
     samples: tuple[Sample, ...]
     emulated: bool = False
+    futex: FutexCount | None = None  # from one extra traced run (see .futex); None if not counted
 
     @property
     def throughput(self) -> Summary:
@@ -153,8 +206,30 @@ class BenchPoint:
     def ops_per_s(self) -> float:
         return self.throughput.median
 
-    def pytest_benchmark_entry(self) -> dict[str, Any]:
-        """This point as one element of pytest-benchmark's ``benchmarks`` list."""
+    def per_op(self, counter: str) -> float | None:
+        """Median over the repeats of a kernel counter per allocation (None when not recorded)."""
+        values = [v for s in self.samples if (v := s.per_op(counter)) is not None]
+        return float(statistics.median(values)) if values else None
+
+    def cpu_s(self, which: str) -> float:
+        """Median ``user`` or ``sys`` CPU seconds of the timed part, as the program measured it."""
+        return float(statistics.median(getattr(s, f"{which}_s") for s in self.samples))
+
+    def counters_json(self) -> dict[str, Any]:
+        """The contention figures of ``extra_info``: counters per allocation, CPU time, futex calls."""
+        return {
+            **{f"{name}_per_op": self.per_op(name) for name in COUNTERS},
+            "user_s": self.cpu_s("user"),
+            "sys_s": self.cpu_s("sys"),
+            "futex": self.futex.to_json() if self.futex else None,
+        }
+
+    def pytest_benchmark_entry(self, vs_system: RatioInterval | None = None) -> dict[str, Any]:
+        """This point as one element of pytest-benchmark's ``benchmarks`` list.
+
+        ``vs_system`` (this point's throughput over the system allocator's in the same rounds, with
+        its interval and verdict) rides in ``extra_info``.
+        """
         times = [s.elapsed_s for s in self.samples]
         st = self.elapsed
         lo, hi = st.q1 - 1.5 * st.iqr, st.q3 + 1.5 * st.iqr
@@ -181,6 +256,8 @@ class BenchPoint:
                 "rss_kib": self.rss_kib,
                 "emulated": self.emulated,
                 "note": EMULATED_NOTE if self.emulated else "",
+                **self.counters_json(),
+                "vs_system": vs_system.to_json() if vs_system else None,
                 "runs": [s.to_json() for s in self.samples],
             },
             "options": {"timer": "benchmark program (CLOCK_MONOTONIC)", "warmup": True},
@@ -217,6 +294,7 @@ class BenchResults:
     started: str = ""
     duration_s: float = 0.0
     noise_floor: NoiseFloor | None = None  # how steady the machine was (see .noise); None if not probed
+    futex_note: str = ""  # how futex calls were counted, or why they were not
 
     def select(
         self,
@@ -260,25 +338,45 @@ class BenchResults:
             raise BenchError(f"allocator {over!r} measured 0 ops/s at {threads} threads; no ratio")
         return self.point(allocator, threads, **filters).ops_per_s / base
 
+    def ratio(
+        self,
+        allocator: str,
+        *,
+        over: str = "system",
+        threads: int = 1,
+        metric: Metric = "wall",
+        **filters: Any,
+    ) -> RatioInterval:
+        """``speedup`` with its bootstrap interval over the interleaved rounds, and a verdict.
+
+        ``.verdict`` is "faster", "slower" or "not distinguishable" and never says more than the
+        interval: assert on it, or on ``.low`` (e.g. ``.low >= 5`` for "at least 5x, with 95 % confidence").
+        ``metric="cpu"`` compares allocations per CPU second instead of per wall-clock second.
+        """
+        a, b = self.point(allocator, threads, **filters), self.point(over, threads, **filters)
+        return ratio_interval([s.speed(metric) for s in a.samples], [s.speed(metric) for s in b.samples])
+
     @property
     def emulated(self) -> bool:
         return any(p.emulated for p in self.points)
 
     def to_pytest_benchmark(self) -> dict[str, Any]:
         """The whole session in pytest-benchmark's JSON layout, with our schema version alongside."""
+        vs_system = {r.key: r.interval for r in pair_ratios(self)}
         return {
             "machine_info": {
                 **self.machine,
                 **({"noise_floor": self.noise_floor.to_json()} if self.noise_floor else {}),
             },
             "commit_info": {},
-            "benchmarks": [p.pytest_benchmark_entry() for p in self.points],
+            "benchmarks": [p.pytest_benchmark_entry(vs_system.get(p.key)) for p in self.points],
             "datetime": self.started or datetime.now(UTC).isoformat(),
             "version": PYTEST_BENCHMARK_FORMAT,
             "pytest_rules_rust": {
                 "schema_version": SCHEMA_VERSION,
                 "settings": dict(self.settings),
                 "duration_s": self.duration_s,
+                "futex_note": self.futex_note,
             },
         }
 
@@ -308,6 +406,9 @@ class BenchResults:
                             s.ops,
                             f"{s.ops_per_s:.1f}",
                             int(p.emulated),
+                            _blank(s.voluntary_csw),
+                            _blank(s.involuntary_csw),
+                            _blank(s.minor_faults),
                         ]
                     )
                 )
@@ -335,7 +436,8 @@ class BenchResults:
                 info["impl"], info["target"], info["workload"], info["allocator"], int(info["threads"])
             )
             samples = tuple(Sample.from_json_line(json.dumps(run), source=str(path)) for run in info["runs"])
-            points.append(BenchPoint(key, samples, emulated=bool(info["emulated"])))
+            futex = FutexCount.from_json(info.get("futex"))
+            points.append(BenchPoint(key, samples, emulated=bool(info["emulated"]), futex=futex))
         return cls(
             points=tuple(points),
             settings=ours.get("settings", {}),
@@ -343,6 +445,7 @@ class BenchResults:
             started=data.get("datetime", ""),
             duration_s=float(ours.get("duration_s", 0.0)),
             noise_floor=NoiseFloor.from_json(machine.get("noise_floor")),
+            futex_note=str(ours.get("futex_note", "")),
         )
 
 
@@ -354,6 +457,10 @@ def group_samples(samples: Iterable[tuple[PointKey, Sample, bool]]) -> tuple[Ben
         grouped.setdefault(key, []).append(sample)
         emulated[key] = emu
     return tuple(BenchPoint(k, tuple(v), emulated[k]) for k, v in grouped.items())
+
+
+def _blank(value: int | None) -> str | int:
+    return "" if value is None else value
 
 
 def _csv_row(values: list[Any]) -> str:

@@ -12,9 +12,9 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform as host_platform
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +25,10 @@ from typing import Any
 from ..errors import BenchError
 from ..platforms import Platform
 from ..progress import Progress
+from .accounting import run_accounted, spawn_command
+from .futex import TOOL as FUTEX_TOOL
+from .futex import FutexCount, count_futex
+from .futex import unavailable as futex_unavailable
 from .noise import Clock, NoiseProbe
 from .results import BenchResults, PointKey, Sample, group_samples
 
@@ -53,20 +57,23 @@ class BenchSettings:
 
     workloads: tuple[str, ...] = WORKLOADS
     threads: tuple[int, ...] = (1, 2, 4, 8)
-    ops: int = 1_000_000
-    repeats: int = 5
+    # Many short rounds beat a few long ones on a shared machine: the intervals narrow with the
+    # square root of the rounds, and the runs of a pair sit closer together in time.
+    ops: int = 300_000
+    repeats: int = 20
     warmup: int = 1
     emulated_ops_divisor: int = 4  # qemu-user is several times slower; keep emulated runs short
     timeout_s: float = 600.0
-    noise_chunks: int = 8  # chunks of the noise probe timed before each round and at the end (0: none)
+    noise_chunks: int = 3  # chunks of the noise probe timed before each round and at the end (0: none)
+    futex_ops_divisor: int = 5  # one strace'd run per cell with ops ÷ this, to count futex calls (0: none)
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchSettings:
         """A short run for smoke tests and CI: one workload, fewer ops and repeats."""
         base: dict[str, Any] = {
             "workloads": ("larson",),
-            "ops": 200_000,
-            "repeats": 3,
+            "ops": 100_000,
+            "repeats": 6,
             "warmup": 1,
             "emulated_ops_divisor": 2,  # short runs under qemu are all start-up otherwise
         }
@@ -80,10 +87,16 @@ class BenchSettings:
             raise BenchError("nothing to run: no workloads or no thread counts")
         if any(t < 1 or t > 1024 for t in self.threads):
             raise BenchError(f"thread counts must be 1..1024, got {list(self.threads)}")
-        if self.repeats < 1 or self.warmup < 0 or self.ops < 1 or self.noise_chunks < 0:
+        if (
+            self.repeats < 1
+            or self.warmup < 0
+            or self.ops < 1
+            or min(self.noise_chunks, self.futex_ops_divisor) < 0
+        ):
             raise BenchError(
-                "repeats must be >= 1, warmup >= 0, ops >= 1 and noise_chunks >= 0 "
-                f"(got {self.repeats}, {self.warmup}, {self.ops}, {self.noise_chunks})"
+                "repeats must be >= 1, warmup >= 0, ops >= 1, noise_chunks and futex_ops_divisor >= 0 "
+                f"(got {self.repeats}, {self.warmup}, {self.ops}, {self.noise_chunks}, "
+                f"{self.futex_ops_divisor})"
             )
 
     def ops_for(self, *, emulated: bool) -> int:
@@ -98,6 +111,7 @@ class BenchSettings:
             "warmup": self.warmup,
             "emulated_ops_divisor": self.emulated_ops_divisor,
             "noise_chunks": self.noise_chunks,
+            "futex_ops_divisor": self.futex_ops_divisor,
         }
 
 
@@ -136,8 +150,21 @@ class Run:
 
 
 def cells_for(binaries: Sequence[BenchBinary], settings: BenchSettings) -> list[Cell]:
-    """The matrix in a stable order: binaries × workloads × thread counts."""
-    return [Cell(b, w, t) for b in binaries for w in settings.workloads for t in settings.threads]
+    """The matrix in a stable order: program × workload × threads, the allocators side by side.
+
+    The allocators compared at one point run back to back in every round, so the drift of a shared
+    machine (its speed changes for seconds at a time) hits both runs of a pair alike and the
+    paired intervals (:mod:`.pairs`) see through it.
+    """
+    programs = dict.fromkeys((b.impl, b.target) for b in binaries)
+    return [
+        Cell(b, w, t)
+        for program in programs
+        for w in settings.workloads
+        for t in settings.threads
+        for b in binaries
+        if (b.impl, b.target) == program
+    ]
 
 
 def interleaved_order(cells: Sequence[Cell], rounds: int, warmup: int = 0) -> list[Run]:
@@ -156,45 +183,30 @@ def interleaved_order(cells: Sequence[Cell], rounds: int, warmup: int = 0) -> li
 Execute = Callable[[Cell, int, float], Sample]
 
 
-def spawn_command(cmd: Sequence[str]) -> list[str]:
-    """``cmd`` run by a forked child of ``/bin/sh``, not exec'd straight from Python.
-
-    Linux carries the pre-exec peak RSS into ``ru_maxrss`` across execve, so a benchmark exec'd
-    from this Python process would report Python's footprint (tens of MiB) as its own peak. A
-    shell that forks first (the trailing ``exit`` stops it from exec'ing the last command) hands
-    the program a fresh accounting: the figure is then the program's, as ``/usr/bin/time`` gives.
-    """
-    return ["/bin/sh", "-c", '"$@"; exit $?', "alloc_bench", *cmd]
-
-
 def run_cell(cell: Cell, ops: int, timeout_s: float, *, clock: Clock = time.perf_counter) -> Sample:
-    """Run the binary once and parse its JSON line; any failure is a ``BenchError`` with the command."""
+    """Run the binary once, parse its JSON line and attach the kernel's counts for the process.
+
+    Any failure is a ``BenchError`` with the command.
+    """
     cmd = cell.command(ops)
-    start = clock()
     try:
-        proc = subprocess.run(
-            spawn_command(cmd), capture_output=True, text=True, timeout=timeout_s, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(
-            f"benchmark run exceeded {timeout_s:.0f} s: {' '.join(cmd)}",
-            hint="lower --ops (or the threads) for this target, or raise the timeout",
-        ) from exc
+        done = run_accounted(spawn_command(cmd), timeout_s, clock=clock)
     except OSError as exc:
         hint = "check the binary was built for this machine"
         if cell.binary.emulated:
             hint = "running aarch64 code needs qemu-aarch64 in binfmt_misc: see `pytest-rules-rust doctor`"
         raise BenchError(f"cannot run {cell.binary.path}: {exc.strerror or exc}", hint=hint) from exc
-    wall = clock() - start
-    if proc.returncode != 0:
+    if done.returncode != 0:
         raise BenchError(
-            f"benchmark exited with {proc.returncode}: {' '.join(cmd)}\n{proc.stderr.strip()[-800:]}",
+            f"benchmark exited with {done.returncode}: {' '.join(cmd)}\n{done.stderr.strip()[-800:]}",
             hint="run the command by hand to see the whole output",
         )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
     if not lines:
         raise BenchError(f"benchmark printed nothing on stdout: {' '.join(cmd)}")
-    sample = Sample.from_json_line(lines[-1], source=str(cell.binary.path), wall_s=wall)
+    sample = Sample.from_json_line(
+        lines[-1], source=str(cell.binary.path), wall_s=done.wall_s, accounting=done.accounting
+    )
     expected = (cell.workload, cell.binary.allocator, cell.threads)
     if (sample.workload, sample.allocator, sample.threads) != expected:
         raise BenchError(
@@ -247,7 +259,8 @@ def run_benchmarks(
             measured.append((cell.key, sample, emulated))
     if probe is not None:
         probe.sample(settings.noise_chunks)
-    points = group_samples(measured)
+    futex, futex_note = count_futex_calls(cells, settings, execute is None, progress)
+    points = [dataclasses.replace(p, futex=futex.get(p.key)) for p in group_samples(measured)]
     order = {c.key: n for n, c in enumerate(cells)}
     return BenchResults(
         points=tuple(sorted(points, key=lambda p: order[p.key])),
@@ -256,7 +269,35 @@ def run_benchmarks(
         started=started,
         duration_s=clock() - t0,
         noise_floor=probe.floor() if probe is not None else None,
+        futex_note=futex_note,
     )
+
+
+def count_futex_calls(
+    cells: Sequence[Cell], settings: BenchSettings, real: bool, progress: Progress | None
+) -> tuple[dict[PointKey, FutexCount], str]:
+    """One traced, untimed run per cell counting futex calls (see .futex), and a note saying how."""
+    if not settings.futex_ops_divisor:
+        return {}, "futex calls not counted (switched off)"
+    if not real:
+        return {}, "futex calls not counted (runs replaced by the caller)"
+    why_not = futex_unavailable()
+    if why_not:
+        return {}, f"futex calls not counted: {why_not}"
+    counts: dict[PointKey, FutexCount] = {}
+    for i, cell in enumerate(cells, 1):
+        ops = max(1, settings.ops_for(emulated=cell.binary.emulated) // settings.futex_ops_divisor)
+        counts[cell.key] = count_futex(cell.command(ops), ops * cell.threads, settings.timeout_s)
+        if progress:
+            progress(
+                f"[futex {i}/{len(cells)}] {cell.key.name}: {counts[cell.key].per_op * 1000:.3f} per 1000 ops"
+            )
+    note = (
+        f"futex calls counted by `{FUTEX_TOOL}` on one extra, untimed run per point with "
+        f"1/{settings.futex_ops_divisor} of the allocations (ptrace slows every syscall, so the count "
+        "shows the order of magnitude of the contention)"
+    )
+    return counts, note
 
 
 def machine_info() -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .binaries import binaries_for, builder_available
 from .ctwin import TARGETS as C_TARGETS
 from .ctwin import Where
 from .noise import Clock
+from .pairs import Pair
 from .plots import write_plots
 from .report import write_report
 from .results import BenchResults
@@ -38,9 +39,13 @@ class BenchRequest:
     impls: tuple[str, ...] | None = None  # None: the C twin on musl targets, plus Rust when a builder exists
     c_build: Where = "auto"
     cache_dir: Path | None = None
+    pairs: tuple[Pair, ...] | None = None  # None: every allocator over the system one
+    count_futex: bool = True  # one extra strace'd run per point (see .futex)
 
     def settings(self) -> BenchSettings:
         overrides: dict[str, object] = {"threads": tuple(self.threads)}
+        if not self.count_futex:
+            overrides["futex_ops_divisor"] = 0
         if self.workloads is not None:
             overrides["workloads"] = tuple(self.workloads)
         if self.repeats is not None:
@@ -90,13 +95,15 @@ def check_runnable(target: str) -> None:
         require_emulation(platform.cpu)
 
 
-def write_outputs(results: BenchResults, out_dir: Path) -> BenchOutcome:
+def write_outputs(
+    results: BenchResults, out_dir: Path, pairs: tuple[Pair, ...] | None = None
+) -> BenchOutcome:
     """results.json (pytest-benchmark schema), results.csv, the PNG plots, then report.md."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = results.write_json(out_dir / "results.json")
     csv_path = results.write_csv(out_dir / "results.csv")
     plots = tuple(write_plots(results, out_dir))
-    report = write_report(results, out_dir, plots)
+    report = write_report(results, out_dir, plots, pairs)
     return BenchOutcome(results, out_dir, json_path, csv_path, report, plots)
 
 
@@ -130,4 +137,4 @@ def run_bench_session(
     cache = Cache(request.cache_dir)
     binaries = collect_binaries(request, cache, out_dir / "work", progress=progress)
     results = run_benchmarks(binaries, settings, clock=clock, progress=progress)
-    return write_outputs(results, out_dir)
+    return write_outputs(results, out_dir, request.pairs)

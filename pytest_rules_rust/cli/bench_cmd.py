@@ -1,8 +1,10 @@
-"""``bench``: allocator throughput (musl's malloc vs jemalloc vs mimalloc): JSON, CSV, plots, report."""
+"""``bench``: allocator throughput (musl's malloc vs jemalloc vs mimalloc): ratios with intervals,
+contention counters, JSON, CSV, plots, report; ``--save``/``--compare`` against stored runs."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +51,49 @@ def register(sub: Any) -> None:
         help="larson, xmalloc or baseline, comma-separated (default: all three; --quick: larson)",
     )
     p.add_argument(
-        "--repeats", type=int, default=None, help="measured repeats per point (default 5; --quick 3)"
+        "--repeats", type=int, default=None, help="measured rounds per point (default 20; --quick 6)"
     )
     p.add_argument(
-        "--ops", type=int, default=None, help="allocations per thread per run (default 1e6; --quick 2e5)"
+        "--ops", type=int, default=None, help="allocations per thread per run (default 3e5; --quick 1e5)"
+    )
+    p.add_argument(
+        "--pairs",
+        default=None,
+        metavar="A/B,...",
+        help="allocator pairs to compare, A over B (default: every allocator over system)",
+    )
+    p.add_argument(
+        "--no-futex",
+        action="store_true",
+        help="skip the extra strace'd run per point that counts futex calls",
+    )
+    p.add_argument("--save", metavar="NAME", default=None, help="store this run as NAME under --storage")
+    p.add_argument(
+        "--compare",
+        metavar="NAME",
+        default=None,
+        help="compare this run point by point with the newest stored run NAME (or a results.json path)",
+    )
+    p.add_argument(
+        "--fail-on-regression",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="with --compare: exit 1 when a point is slower than the stored one by more than PCT %% "
+        "with 95 %% confidence",
+    )
+    p.add_argument(
+        "--regression-metric",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="the figure --fail-on-regression judges: allocations per CPU second (default; holds on a "
+        "shared machine) or per wall-clock second",
+    )
+    p.add_argument(
+        "--storage",
+        type=Path,
+        default=Path(".benchmarks"),
+        help="where --save/--compare keep runs (pytest-benchmark's layout; default: %(default)s)",
     )
     p.add_argument(
         "--impl",
@@ -90,8 +131,27 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--threads: thread counts must be 1..1024, got {args.threads}", hint="e.g. --threads 1,2,4,8"
         )
+    if args.fail_on_regression is not None and args.compare is None:
+        raise UsageError(
+            "--fail-on-regression needs --compare NAME", hint="e.g. --compare main --fail-on-regression 20"
+        )
     # imported here: the benchmark stage pulls in matplotlib, which every other subcommand can do without
+    from ..bench.baseline import BaselineStore, check_name
+    from ..bench.pairs import Pair
+    from ..bench.report import verdict_lines
     from ..bench.session import BenchRequest, run_bench_session
+
+    pairs = tuple(Pair.parse(t) for t in _csv(args.pairs, "--pairs")) if args.pairs else None
+    for pair in pairs or ():
+        if {pair.allocator, pair.over} - set(allocators):
+            raise UsageError(
+                f"--pairs: {pair} names an allocator that is not measured",
+                hint=f"measured: {', '.join(allocators)}",
+            )
+    store = BaselineStore(args.storage)
+    if args.save:
+        check_name(args.save)
+    baseline = store.load(args.compare) if args.compare else None  # a missing baseline fails before the run
 
     request = BenchRequest(
         targets=tuple(args.target or ("x86_64-unknown-linux-musl",)),
@@ -104,11 +164,32 @@ def run(args: argparse.Namespace) -> int:
         impls=None if args.impl == "auto" else _csv(args.impl, "--impl"),
         c_build=args.c_build,
         cache_dir=args.cache_dir,
+        pairs=pairs,
+        count_futex=not args.no_futex,
     )
     outcome = run_bench_session(request, args.out, progress=lambda line: print(line, flush=True))
     for path in outcome.files:
         print(f"wrote {path}")
-    floor = outcome.results.noise_floor
+    results = outcome.results
+    print(verdict_lines(results, pairs))
+    floor = results.noise_floor
     if floor is not None:
         print(f"machine noise floor: CV {floor.cv * 100:.1f} % (a fixed CPU loop; see report.md)")
-    return 0
+    code = 0
+    if baseline is not None:
+        from ..bench.baseline import compare
+
+        comparison = compare(
+            baseline[0], results, baseline[1], args.fail_on_regression, args.regression_metric
+        )
+        print(comparison.table())
+        if comparison.regressions:
+            print(
+                f"regression: {len(comparison.regressions)} point(s) slower than {args.compare} by more than "
+                f"{args.fail_on_regression:g} % with 95 % confidence ({args.regression_metric} time)",
+                file=sys.stderr,
+            )
+            code = 1
+    if args.save:
+        print(f"saved as {args.save}: {store.save(results, args.save)}")
+    return code

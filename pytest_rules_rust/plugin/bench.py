@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ..bench.baseline import DEFAULT_STORAGE, BaselineStore
 from ..bench.results import BenchResults
 from ..bench.session import BenchOutcome, BenchRequest, run_bench_session
 from ..cache import Cache
@@ -93,6 +94,10 @@ def alloc_bench(alloc_bench_factory: BenchFactory, rules_rust_settings: Settings
                                        target="x86_64-unknown-linux-musl", workload="larson",
                                        impl="rust") >= 5
 
+    ``alloc_bench.ratio(...)`` takes the same arguments and adds the 95 % interval over the
+    interleaved rounds and a verdict that never says more than it: on a noisy machine assert on
+    ``.verdict == "faster"`` or ``.low >= 5`` rather than on the point estimate.
+
     ``--rr-bench-quick`` runs short (larson only, fewer ops): for smoke tests, not for figures.
     Emulated (arm64 under qemu) points are flagged: compare their ratios only.
     ``alloc_bench.noise_floor.cv`` is how steady the machine itself was (a fixed CPU loop timed
@@ -103,3 +108,20 @@ def alloc_bench(alloc_bench_factory: BenchFactory, rules_rust_settings: Settings
         name: getattr(request, name) for name in ("targets", "allocators", "threads", "repeats", "quick")
     }
     return alloc_bench_factory(**fields).results
+
+
+@pytest.fixture(scope="session")
+def alloc_bench_baselines(pytestconfig: pytest.Config) -> BaselineStore:
+    """Saved benchmark runs under ``<rootdir>/.benchmarks`` (pytest-benchmark's layout), to guard
+    against regressions in your own tests::
+
+        def test_no_allocator_regression(alloc_bench, alloc_bench_baselines):
+            comparison = alloc_bench_baselines.compare(alloc_bench, "main", fail_on_regression=20)
+            comparison.check()  # fails listing the points surely >20 % slower than the saved run
+
+        # once, on the reference build: alloc_bench_baselines.save(alloc_bench, "main")
+
+    ``compare`` puts each point's throughput over the saved one with a 95 % interval;
+    ``comparison.table()`` shows every point, ``comparison.regressions`` the failing ones.
+    """
+    return BaselineStore(pytestconfig.rootpath / DEFAULT_STORAGE)

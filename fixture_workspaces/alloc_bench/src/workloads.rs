@@ -1,8 +1,8 @@
 //! The workloads, modelled on mimalloc-bench's larson and xmalloc-test plus a no-sharing baseline.
 //!
 //! Each run does a fixed amount of work: `ops_per_thread` allocations in every thread (and as many
-//! frees). Timing starts when all threads have set up and passed a barrier, and stops when the last
-//! one has finished (its final frees included).
+//! frees). Timing starts when the first thread leaves a barrier that all passed once set up, and
+//! stops when the last one has finished (its final frees included); each thread reads the clock itself.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
@@ -102,14 +102,20 @@ where
             let rng = Rng::new(config.seed, index as u64);
             thread::spawn(move || {
                 barrier.wait();
-                body(index, rng)
+                let start = Instant::now();
+                let checksum = body(index, rng);
+                (start, Instant::now(), checksum)
             })
         })
         .collect();
     barrier.wait();
-    let start = Instant::now();
-    let checksum = handles.into_iter().map(|h| h.join().expect("worker thread panicked")).sum();
-    (start.elapsed(), checksum)
+    // Each worker times itself: a clock read here, after the barrier, could come late (this thread
+    // descheduled on a busy machine) while the workers already run, and so undercount the time.
+    let runs: Vec<(Instant, Instant, u64)> =
+        handles.into_iter().map(|h| h.join().expect("worker thread panicked")).collect();
+    let start = runs.iter().map(|r| r.0).min().expect("at least one thread");
+    let end = runs.iter().map(|r| r.1).max().expect("at least one thread");
+    (end.duration_since(start), runs.iter().map(|r| r.2).sum())
 }
 
 type Link<T> = Option<(mpsc::SyncSender<T>, mpsc::Receiver<T>)>;
