@@ -36,11 +36,13 @@ def _check_outputs(out: Path, impls: set[str]) -> BenchResults:
     header = (out / "results.csv").read_text().splitlines()[0]
     assert header.startswith("test,alloc,elapsed,rss,user,sys")
     pngs = sorted(out.glob("*.png"))
-    assert len(pngs) == len(impls) and all(png_size(p)[0] > 0 for p in pngs)
+    assert len(pngs) == 2 * len(impls) and all(png_size(p)[0] > 0 for p in pngs)  # throughput, counters
+    assert {p.name for p in pngs} >= {f"counters-{impl}-{X86_MUSL}-larson.png" for impl in impls}
     report = (out / "report.md").read_text()
+    assert report.index("## Verdicts") < report.index("## Throughput")
     for impl in impls:
-        ratio = results.speedup("jemalloc", over="system", threads=4, impl=impl)
-        assert f"{ratio:.1f}x at 4 thr" in report
+        interval = results.ratio("jemalloc", over="system", threads=4, impl=impl)
+        assert f"{interval.text()} at 4 threads" in report
     return results
 
 
@@ -51,8 +53,15 @@ def test_quick_c_twin_end_to_end(tmp_path: Path) -> None:
         "--impl", "c", "--ops", "20000", "--out", str(tmp_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "wrote" in proc.stdout and "round 3/3" in proc.stdout
+    assert "wrote" in proc.stdout and "round 6/6" in proc.stdout
     results = _check_outputs(tmp_path, {"c"})
+    # The terminal leads with the verdicts: ratio, interval, verdict and the counters behind them.
+    for threads in (1, 4):
+        iv = results.ratio("jemalloc", threads=threads)
+        point = results.point("jemalloc", threads)
+        line = next(ln for ln in proc.stdout.splitlines() if f"larson {threads}t jemalloc/system:" in ln)
+        assert f"{iv.text()} {iv.verdict}" in line
+        assert f"vol. csw {point.per_op('voluntary_csw') * 1000:.3g} vs" in line
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["pytest_rules_rust"]["schema_version"] == 1
     assert results.noise_floor is not None

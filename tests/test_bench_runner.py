@@ -122,4 +122,4 @@ def test_fixture_request_follows_the_session_settings() -> None:
     assert request.targets == (X86, "aarch64-unknown-linux-musl")
     assert request.threads == (1, 4) and request.quick
     assert request.settings().workloads == ("larson",)
-    assert request.settings().repeats == 3
+    assert request.settings().repeats == 6

@@ -352,15 +352,20 @@ def _quality_section(results: BenchResults) -> list[str]:
     floor = results.noise_floor
     if floor is None:
         return [*out, "The machine's noise floor was not probed (noise_chunks = 0)."]
-    out.append(
+    line = (
         f"Machine noise floor: a fixed CPU loop timed {floor.chunks} times in "
         f"{floor.chunk_s * 1000:.0f} ms chunks between rounds varied by CV {floor.cv * 100:.1f} %. "
-        "Points cannot be expected to be steadier than the machine they ran on"
-        + (
-            ": its speed changed during the session (other work, or on a VM a busy neighbour on the "
-            "same physical core), so compare ratios, and take absolute figures from an idle machine."
-            if floor.cv > QUIET_FLOOR
-            else "."
-        )
+        "Points cannot be expected to be steadier than the machine they ran on."
     )
-    return out
+    if floor.cv > QUIET_FLOOR:
+        line += (
+            " Its speed changed during the session (other work, or on a VM a busy neighbour on the "
+            "same physical core): compare ratios and CPU figures, and take absolute throughput from an "
+            "idle machine."
+        )
+    elif cvs[-1] > QUIET_FLOOR:
+        line += (
+            " The machine was steady, so the spread of the noisier points comes from the benchmark "
+            "itself: more allocations per run (--ops) or more rounds (--repeats) tighten the intervals."
+        )
+    return [*out, line]
