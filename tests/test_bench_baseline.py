@@ -167,3 +167,31 @@ def test_cli_baseline_mistakes_are_one_clear_line(tmp_path: Path, args: list[str
     assert proc.returncode in (1, 2), proc.stdout
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o" / "results.json").exists(), "a bad option must stop before measuring"
+
+
+def test_fixtures_save_and_compare_in_a_users_test(
+    binaries: tuple[BenchBinary, ...], pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(
+        f"""
+        def test_guard(alloc_bench_factory, alloc_bench_baselines):
+            def measure():
+                return alloc_bench_factory(
+                    targets=("{X86_MUSL}",), impls=("c",), allocators=("system", "jemalloc"),
+                    threads=(1, 2), workloads=("larson",), repeats=8, ops=50_000, count_futex=False,
+                ).results
+
+            saved = alloc_bench_baselines.save(measure(), "main")
+            assert saved.parent.parent.name == ".benchmarks"
+            now = measure()
+            comparison = alloc_bench_baselines.compare(now, "main", fail_on_regression={THRESHOLD})
+            comparison.check()
+            assert len(comparison.changes) == 4
+            assert now.ratio("jemalloc", threads=2).verdict in ("faster", "slower", "not distinguishable")
+        """
+    )
+    result = pytester.runpytest(
+        "--rr-cache-dir", str(Cache().root), "-q"
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    assert list((pytester.path / ".benchmarks").glob("*/0001_main.json"))

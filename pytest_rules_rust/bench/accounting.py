@@ -3,8 +3,9 @@
 A program whose threads queue on a lock sleeps in ``futex`` and is woken again: every such sleep
 is a *voluntary* context switch, so ``ru_nvcsw`` counts the contention. A program preempted
 because its time slice ran out (or a neighbour needed the core) counts *involuntary* switches
-(``ru_nivcsw``). Unlike wall time, the voluntary count barely moves with a neighbour's load,
-which makes it the figure to trust run to run on a shared machine.
+(``ru_nivcsw``). The voluntary count moves far less than wall time with a neighbour's load
+(within a few % between sessions for a thread-caching allocator on the project's busy 2-core VM);
+a lock-based allocator's count still depends on how many of its threads get a core at once.
 
 The counts come from ``wait4`` on the child, which covers the child and every descendant it
 waited for. The child is a forking ``/bin/sh`` (see ``spawn_command``): its own share is the one

@@ -20,6 +20,7 @@ The resamples come from a seeded generator: the same data always gives the same 
 
 from __future__ import annotations
 
+import functools
 import random
 import statistics
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ Verdict = Literal["faster", "slower", "not distinguishable"]
 Metric = Literal["wall", "cpu"]  # allocations per wall-clock second, or per CPU second
 NOT_DISTINGUISHABLE: Verdict = "not distinguishable"
 LEVEL = 0.95
-RESAMPLES = 4000
+RESAMPLES = 2000
 SEED = 20150101
 
 
@@ -97,18 +98,32 @@ def ratio_interval(
     if min(b) <= 0:
         raise BenchError("the denominator measured 0 or less: no ratio")
     ratio = statistics.median(a) / statistics.median(b)
-    rng = random.Random(seed)
-    ratios = sorted(_resampled_ratio(a, b, paired, rng) for _ in range(resamples))
-    k = int((1.0 - level) / 2.0 * (resamples - 1))  # the same count cut off at either end
-    low, high = ratios[k], ratios[resamples - 1 - k]
+    low, high = _bootstrap(
+        tuple(a), tuple(b), paired, resamples, int((1.0 - level) / 2.0 * (resamples - 1)), seed
+    )
     return RatioInterval(ratio, min(low, ratio), max(high, ratio), level, min(len(a), len(b)))
 
 
-def _resampled_ratio(a: Sequence[float], b: Sequence[float], paired: bool, rng: random.Random) -> float:
-    if paired:
-        rows = [rng.randrange(len(a)) for _ in a]
-        return statistics.median(a[i] for i in rows) / statistics.median(b[i] for i in rows)
-    return statistics.median(rng.choices(a, k=len(a))) / statistics.median(rng.choices(b, k=len(b)))
+@functools.lru_cache(maxsize=1024)  # a report, the JSON and the terminal ask for the same intervals
+def _bootstrap(
+    a: tuple[float, ...], b: tuple[float, ...], paired: bool, resamples: int, cut: int, seed: int
+) -> tuple[float, float]:
+    """The ``cut``-th smallest and largest of ``resamples`` resampled ratios of medians."""
+    rng = random.Random(seed)
+    rows_a, rows_b = range(len(a)), range(len(b))
+    ratios = []
+    for _ in range(resamples):
+        pick_a = rng.choices(rows_a, k=len(a))
+        pick_b = pick_a if paired else rng.choices(rows_b, k=len(b))
+        ratios.append(_median([a[i] for i in pick_a]) / _median([b[i] for i in pick_b]))
+    ratios.sort()
+    return ratios[cut], ratios[resamples - 1 - cut]
+
+
+def _median(values: list[float]) -> float:
+    values.sort()
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2.0
 
 
 def _fmt(value: float) -> str:

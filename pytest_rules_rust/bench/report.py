@@ -169,8 +169,10 @@ def _counters_section(results: BenchResults, plot_names: Sequence[str]) -> list[
         "From the kernel's accounting of each run's process (`wait4`): voluntary context switches "
         "(the program blocked, mostly on a futex), involuntary ones (it was preempted) and minor page "
         "faults (fresh memory touched), each per 1000 allocations and the median over the repeats; "
-        "user and system CPU seconds of the timed part. These counts hardly move with a neighbour's "
-        "load, unlike wall time. "
+        "user and system CPU seconds of the timed part. These move far less than wall time with a "
+        "neighbour's load, with one exception worth knowing: how often a lock-based allocator's "
+        "threads collide depends on how many of them really run at once, i.e. on the cores the "
+        "neighbours leave free. "
         + (results.futex_note[0].upper() + results.futex_note[1:] + "." if results.futex_note else ""),
         "",
     ]
