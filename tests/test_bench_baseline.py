@@ -35,6 +35,7 @@ SMALL = BenchSettings(
     noise_chunks=1,
     futex_ops_divisor=0,
 )
+CACHE_ROOT = Cache().root  # read at import, before pytester moves HOME
 THRESHOLD = 25.0  # %: the doubled work halves throughput, far beyond; noise alone stays within
 WRAPPER = '''#!{python}
 """{real} doing {factor}x the work per allocation: more allocations run, fewer reported."""
@@ -172,13 +173,14 @@ def test_cli_baseline_mistakes_are_one_clear_line(tmp_path: Path, args: list[str
 def test_fixtures_save_and_compare_in_a_users_test(
     binaries: tuple[BenchBinary, ...], pytester: pytest.Pytester
 ) -> None:
+    pytester.makeini("[pytest]\n")  # the run's rootdir, where .benchmarks goes
     pytester.makepyfile(
         f"""
         def test_guard(alloc_bench_factory, alloc_bench_baselines):
             def measure():
                 return alloc_bench_factory(
                     targets=("{X86_MUSL}",), impls=("c",), allocators=("system", "jemalloc"),
-                    threads=(1, 2), workloads=("larson",), repeats=8, ops=50_000, count_futex=False,
+                    threads=(1, 2), workloads=("larson",), repeats=5, ops=30_000, count_futex=False,
                 ).results
 
             saved = alloc_bench_baselines.save(measure(), "main")
@@ -190,8 +192,7 @@ def test_fixtures_save_and_compare_in_a_users_test(
             assert now.ratio("jemalloc", threads=2).verdict in ("faster", "slower", "not distinguishable")
         """
     )
-    result = pytester.runpytest(
-        "--rr-cache-dir", str(Cache().root), "-q"
-    )  # fmt: skip
+    # The machine's cache, where the C twin is built already (pytester gives the run another HOME).
+    result = pytester.runpytest(f"--rr-cache-dir={CACHE_ROOT}", "-q")
     result.assert_outcomes(passed=1)
     assert list((pytester.path / ".benchmarks").glob("*/0001_main.json"))

@@ -50,6 +50,21 @@ def test_every_round_runs_every_cell_once_in_a_different_order() -> None:
     assert all(len(set(p)) > 1 for p in positions.values())
 
 
+def test_the_allocators_of_a_point_run_back_to_back_in_every_round() -> None:
+    binaries = [*_binaries(), BenchBinary("c", X86, "mimalloc", Path("/nonexistent/mimalloc"))]
+    settings = BenchSettings(workloads=("larson", "xmalloc"), threads=(1, 2, 4), repeats=7, warmup=1)
+    order = interleaved_order(cells_for(binaries, settings), settings.repeats, settings.warmup)
+    first_in_round: Counter[str] = Counter()
+    for r in range(8):
+        cells = [run.cell for run in order if run.round == r]
+        points = [(c.workload, c.threads) for c in cells]
+        # Each point's three allocators form one block: the pair runs close in time, drift cancels.
+        blocks = [points[i] for i in range(len(points)) if i == 0 or points[i] != points[i - 1]]
+        assert len(blocks) == len(set(blocks)) == 6, cells
+        first_in_round[cells[0].binary.allocator] += 1
+    assert len(first_in_round) > 1, "the same allocator must not always run first"
+
+
 def test_run_uses_the_schedule_drops_warmup_and_reads_the_clock() -> None:
     settings = BenchSettings(workloads=("larson",), threads=(1, 4), repeats=3, warmup=2, ops=1000)
     seen: list[tuple[str, int]] = []

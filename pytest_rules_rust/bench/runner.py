@@ -168,12 +168,19 @@ def cells_for(binaries: Sequence[BenchBinary], settings: BenchSettings) -> list[
 
 
 def interleaved_order(cells: Sequence[Cell], rounds: int, warmup: int = 0) -> list[Run]:
-    """Every cell once per round; round r rotated by r and reversed when r is odd."""
+    """Every cell once per round; round r rotated by r points and reversed when r is odd.
+
+    A point's cells (its allocators) stay side by side in every round: the rotation moves whole
+    points, and the reversal keeps neighbours neighbours while swapping who runs first.
+    """
+    points: dict[tuple[str, str, str, int], list[Cell]] = {}
+    for c in cells:
+        points.setdefault((c.binary.impl, c.binary.target, c.workload, c.threads), []).append(c)
+    groups = list(points.values())
     order: list[Run] = []
-    n = len(cells)
     for r in range(warmup + rounds):
-        shift = r % n if n else 0
-        rotated = list(cells[shift:]) + list(cells[:shift])
+        shift = r % len(groups) if groups else 0
+        rotated = [c for group in groups[shift:] + groups[:shift] for c in group]
         if r % 2:
             rotated.reverse()
         order += [Run(r, r < warmup, c) for c in rotated]
