@@ -25,6 +25,8 @@ APT_PACKAGES=(
   musl-dev:arm64 libstd-rust-web-dev:arm64
   # python and tools
   python3 python3-venv python3-pip git ca-certificates curl jq xz-utils zstd
+  # futex counts of the allocator benchmark (ptrace on our own children; no root needed)
+  strace
 )
 NPM_PACKAGES=(@bazel/buildifier @bazel/buildozer)
 
