@@ -152,7 +152,8 @@ def test_overriding_engine_image_and_factory_changes_rules_rust_build(
     engine_or_skip()
     pytester.makeconftest(BUILD_CONFTEST)
     pytester.makepyfile(BUILD_TEST)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--rr-cache-dir", str(Cache().root))
+    # A process of its own: this process may already hold the build in its session cache.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rr-cache-dir", str(Cache().root))
     result.assert_outcomes(passed=1)
 
 

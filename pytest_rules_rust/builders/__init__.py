@@ -104,9 +104,9 @@ def request_key(request: BuildRequest, builder: str) -> str:
 
 
 def _copy_into(result: BuildResult, out_dir: Path) -> BuildResult:
-    """The cached ``result`` with its artifacts copied into ``out_dir`` (unless already there)."""
+    """The cached ``result`` with its artifacts and log copied into ``out_dir`` (unless already there)."""
     out_dir = out_dir.resolve()
-    if all(a.path.parent == out_dir for a in result.artifacts):
+    if result.log.parent == out_dir and all(a.path.parent == out_dir for a in result.artifacts):
         return replace(result, cached=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifacts = []
@@ -117,7 +117,10 @@ def _copy_into(result: BuildResult, out_dir: Path) -> BuildResult:
         else:
             shutil.copy2(artifact.path, dest)
         artifacts.append(Artifact(dest, artifact.kind, artifact.target, artifact.platform))
-    return replace(result, artifacts=tuple(artifacts), cached=True)
+    log = out_dir / result.log.name
+    if result.log.is_file():
+        shutil.copy2(result.log, log)
+    return replace(result, artifacts=tuple(artifacts), log=log, cached=True)
 
 
 def build(
