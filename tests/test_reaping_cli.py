@@ -34,8 +34,8 @@ def _cli(*args: str | Path) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.cargo
-def test_sigkilled_cli_build_leaves_no_container_after_ten_seconds(engine: Engine, tmp_path: Path) -> None:
+def _running_build(engine: Engine, tmp_path: Path) -> subprocess.Popen[str]:
+    """A CLI build of ``cross`` whose build container is running (killed here if it ended early)."""
     cache = Cache(tmp_path / "cache")
     builder_image_or_skip(cache)
     build = _cli(
@@ -46,9 +46,18 @@ def test_sigkilled_cli_build_leaves_no_container_after_ten_seconds(engine: Engin
             lambda: bool(containers_of_pid(engine, build.pid)) or build.poll() is not None, 600, "the build"
         )
         assert build.poll() is None, build.communicate()
-    finally:
+    except BaseException:
         build.kill()
         build.communicate()
+        raise
+    return build
+
+
+@pytest.mark.cargo
+def test_sigkilled_cli_build_leaves_no_container_after_ten_seconds(engine: Engine, tmp_path: Path) -> None:
+    build = _running_build(engine, tmp_path)
+    build.kill()
+    build.communicate()
     killed = time.monotonic()
     wait_for(
         lambda: containers_of_pid(engine, build.pid) == [],
@@ -65,16 +74,8 @@ def test_sigkilled_cli_build_leaves_no_container_after_ten_seconds(engine: Engin
 def test_interrupted_cli_build_exits_128_plus_signal_and_cleans_up(
     engine: Engine, tmp_path: Path, signum: int, code: int
 ) -> None:
-    cache = Cache(tmp_path / "cache")
-    builder_image_or_skip(cache)
-    build = _cli(
-        "build", "cross", "--platform", "linux/amd64", "--out", tmp_path / "out", "--cache-dir", cache.root
-    )
+    build = _running_build(engine, tmp_path)
     try:
-        wait_for(
-            lambda: bool(containers_of_pid(engine, build.pid)) or build.poll() is not None, 600, "the build"
-        )
-        assert build.poll() is None, build.communicate()
         build.send_signal(signum)
         _, err = build.communicate(timeout=120)
     finally:

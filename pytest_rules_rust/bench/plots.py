@@ -82,12 +82,17 @@ def _plot_counters(points: list[BenchPoint], title: str, path: Path) -> None:
             ax.grid(True, which="both", alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="best", fontsize=8)
-        emulated = any(p.emulated for p in points)
-        fig.suptitle(title + (f"\n{EMULATED_NOTE}" if emulated else ""), fontsize=11)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        _save(fig, points, title, path)
     finally:
         plt.close(fig)
+
+
+def _save(fig: Any, points: list[BenchPoint], title: str, path: Path) -> None:
+    """Title the figure (flagging emulated points) and write it as a PNG."""
+    emulated = any(p.emulated for p in points)
+    fig.suptitle(title + (f"\n{EMULATED_NOTE}" if emulated else ""), fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 def _pyplot() -> Any:
@@ -133,9 +138,6 @@ def _plot_series(points: list[BenchPoint], title: str, path: Path) -> None:
         ax_rss.set_ylabel("MiB")
         ax_rss.set_title("peak RSS (median; lower is better)", fontsize=9)
         ax_rss.grid(True, axis="y", alpha=0.3)
-        emulated = any(p.emulated for p in points)
-        fig.suptitle(title + (f"\n{EMULATED_NOTE}" if emulated else ""), fontsize=11)
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        _save(fig, points, title, path)
     finally:
         plt.close(fig)
