@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_rules_rust.preflight.api import extract, store
+from pytest_rules_rust.preflight.api import store
+from pytest_rules_rust.preflight.api.extract import extract
 from pytest_rules_rust.preflight.api.schema import ApiModel, Extension, Macro, Rule
 from pytest_rules_rust.preflight.api.store import read_model, write_model
 

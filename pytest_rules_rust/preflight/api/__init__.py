@@ -1,13 +1,13 @@
 """API models of the Bazel modules a workspace uses, read from the modules' own Starlark.
 
-``extract(tree)`` reads a source tree into an :class:`ApiModel`; ``resolve(module, version)``
+``extract.extract(tree)`` reads a source tree into an :class:`ApiModel` (imported on its own:
+a preflight run only needs it for a version without a shipped model); ``resolve(module, version)``
 finds the model for a pinned version (shipped with the package, or extracted from the rules
-Bazel already fetched); the preflight check ``checks/api_usage.py`` compares a workspace with it.
+Bazel already fetched); the preflight checks in ``checks/api_usage/`` compare a workspace with it.
 """
 
 from __future__ import annotations
 
-from .extract import extract
 from .schema import ApiModel, Attr, BzlFile, Extension, Macro, Package, Rule, TagClass
 from .store import Resolved, coverage, resolve, shipped_versions
 
@@ -22,7 +22,6 @@ __all__ = [
     "Rule",
     "TagClass",
     "coverage",
-    "extract",
     "resolve",
     "shipped_versions",
 ]

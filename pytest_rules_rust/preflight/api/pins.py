@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 
 from ..model import Loc, Model
-from .extract import extract, module_identity
 from .schema import ApiModel
 from .store import resolve, shipped_modules, shipped_versions
 
@@ -66,6 +65,9 @@ def pins(model: Model) -> dict[str, Pin]:
 
 @cache
 def _local(path: str) -> ApiModel | None:
+    """The model of a ``local_path_override``'s module, read from its tree."""
+    from .extract import extract, module_identity  # lazy: only local overrides run the extractor
+
     root = Path(path)
     if not (root / "MODULE.bazel").is_file():
         return None

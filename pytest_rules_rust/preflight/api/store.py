@@ -5,7 +5,9 @@ see ``__main__.py``). For a version without one, a module Bazel already fetched 
 the output base's ``external/`` directory (found through the workspace's ``bazel-<name>``
 convenience link, ``$PYTEST_RULES_RUST_BAZEL_OUTPUT_BASE`` or ``~/.cache/bazel``) or the archives
 in Bazel's repository cache. Models read that way are kept in the cache directory, so the
-(tens of milliseconds) extraction runs once per version. Everything is loaded lazily.
+(tens of milliseconds) extraction runs once per version. Everything is loaded lazily: the
+archive readers, the extractor and the cache directory's file lock are imported only when a
+version has no shipped model, which keeps them out of every preflight run's start-up.
 """
 
 from __future__ import annotations
@@ -15,15 +17,11 @@ import gzip
 import json
 import os
 import re
-import tarfile
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ...cache import default_cache_dir
-from .extract import extract, module_identity
 from .schema import FORMAT, ApiModel
 
 SHIPPED = Path(__file__).resolve().parents[2] / "data" / "api_models"
@@ -125,6 +123,8 @@ def repository_caches() -> Iterator[Path]:
 
 def _archive_identity(path: Path) -> tuple[str, str, str]:
     """(module, version, prefix) of a module source archive, or empties when it is not one."""
+    import tarfile  # lazy, see the module docstring
+
     try:
         with tarfile.open(path) as tar:
             for index, member in enumerate(tar):
@@ -145,6 +145,11 @@ def _archive_identity(path: Path) -> tuple[str, str, str]:
 
 def from_repository_cache(module: str, version: str) -> ApiModel | None:
     """Extract ``module@version`` from a source archive in Bazel's repository cache, if one is there."""
+    import tarfile
+    import tempfile
+
+    from .extract import extract
+
     for store in repository_caches():
         for file in sorted(store.glob("*/file")):
             try:
@@ -164,11 +169,16 @@ def from_repository_cache(module: str, version: str) -> ApiModel | None:
 
 
 def user_model_path(module: str, version: str) -> Path:
+    """Where the model extracted from the user's fetched ``module@version`` is kept."""
+    from ...cache import default_cache_dir  # lazy, see the module docstring
+
     return default_cache_dir() / "api_models" / module / f"{version}.json.gz"
 
 
 def fetched(module: str, version: str, workspace: Path | None = None) -> tuple[ApiModel | None, str]:
     """A model read from the user's fetched ``module@version`` (cached), and where it came from."""
+    from .extract import extract, module_identity  # lazy, see the module docstring
+
     cached = user_model_path(module, version)
     if cached.is_file():
         model = read_model(cached)
@@ -204,6 +214,8 @@ def resolve(module: str, version: str, workspace: str = "") -> Resolved:
 
 def fetched_available(workspace: Path | None = None) -> list[tuple[str, str, Path]]:
     """(module, version, directory) of every modelled module Bazel has fetched into an output base."""
+    from .extract import module_identity
+
     out = []
     for module in shipped_modules():
         for tree in fetched_trees(module, workspace):
