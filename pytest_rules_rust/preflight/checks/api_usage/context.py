@@ -8,7 +8,7 @@ from functools import cached_property
 
 from ...api import syntax
 from ...api.pins import Pinned, modelled, no_model_note, pins, resolve_pin
-from ...api.schema import ApiModel
+from ...api.schema import ApiModel, Extension, Macro, Rule
 from ...api.store import shipped_modules, shipped_versions
 from ...labels import parse_label
 from ...model import Finding, Target
@@ -57,6 +57,14 @@ class ApiCtx:
             return None
         return p, p.model
 
+    def bzl_file(self, label: str) -> tuple[Pinned, ApiModel, str] | None:
+        """Pinned + model + the file's key (``pkg:file.bzl``) for a .bzl label into a modelled repository."""
+        lab = parse_label(label, "")
+        if lab is None or not lab.external or lab.canonical:
+            return None
+        got = self.model_for(lab.repo)
+        return None if got is None else (*got, f"{lab.package}:{lab.name}")
+
     def notes(self) -> Iterator[Finding]:
         for repo in sorted(self.noted):
             p = self._resolved[repo]
@@ -89,6 +97,17 @@ class ApiCtx:
                 bzl = f"{lab.package}:{lab.name}"
                 out.setdefault(file, {})[b.name] = Use(lab.repo, bzl, b.remote, b.label)
         return out
+
+    def definition_of(
+        self, target: Target
+    ) -> tuple[Use, Pinned, str, Rule | Macro | Extension | None] | None:
+        """For a call of a symbol loaded from a modelled repository: the load, the pin, and the
+        kind and definition the pinned version exports under that name (see ``ApiModel.export``)."""
+        use = self.use_of(target)
+        got = self.model_for(use.repo) if use else None
+        if use is None or got is None:
+            return None
+        return use, got[0], *got[1].export(use.bzl, use.remote)
 
     def use_of(self, target: Target) -> Use | None:
         found = self.uses.get(target.loc.file, {}).get(target.kind)

@@ -8,39 +8,32 @@ from functools import partial
 from ...api import history
 from ...api.pins import Pinned
 from ...api.schema import ApiModel, Extension
-from ...labels import parse_label
-from ...model import Finding
+from ...model import Finding, Loc
 from ..base import close_match
 from .attrs import attr_findings
-from .context import ApiCtx, unmodelled
-from .loads import deprecated, missing_bzl
+from .context import ApiCtx
+from .loads import bzl_file_findings
 
 
 def check_extensions(api: ApiCtx) -> Iterator[Finding]:
     ctx = api.ctx
     for ext in ctx.model.extensions:
-        lab = parse_label(ext.bzl, "")
-        if lab is None or not lab.external or lab.canonical:
+        found_bzl = api.bzl_file(ext.bzl)
+        if found_bzl is None:
             continue
-        got = api.model_for(lab.repo)
-        if got is None:
-            continue
-        p, model = got
-        bzl = f"{lab.package}:{lab.name}"
-        line = ctx.line_of(ext.loc, ext.bzl)
+        p, model, bzl = found_bzl
+        at = Loc(ext.loc.file, ctx.line_of(ext.loc, ext.bzl))
+        yield from bzl_file_findings(
+            api,
+            found_bzl,
+            ext.bzl,
+            at,
+            [ext.name],
+            "use the extension file the pinned version has",
+            "use_extension",
+        )
         if bzl not in model.bzl:
-            if not unmodelled(model, lab.package):
-                yield Finding(
-                    ext.loc.file,
-                    line,
-                    "RR801",
-                    ctx.severity(),
-                    "use_extension(" + missing_bzl(api, p, model, ext.bzl, bzl, [ext.name]) + ")",
-                    "use the extension file the pinned version has",
-                )
             continue
-        if model.bzl[bzl].deprecated:
-            yield deprecated(ctx, p, model, ext.bzl, bzl, ext.loc.file, line)
         kind, found = model.export(bzl, ext.name)
         if kind != "extension" or not isinstance(found, Extension):
             exts = [n for n, k in model.bzl[bzl].exports.items() if k == "extension"]

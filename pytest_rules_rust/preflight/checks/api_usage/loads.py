@@ -8,9 +8,8 @@ from ...api import history
 from ...api.pins import Pinned
 from ...api.schema import ApiModel
 from ...api.store import shipped, shipped_modules, shipped_versions
-from ...labels import parse_label
 from ...model import Finding, Loc
-from ..base import Ctx, close_match
+from ..base import close_match
 from .context import ApiCtx, unmodelled
 
 
@@ -63,29 +62,21 @@ def check_loads(api: ApiCtx) -> Iterator[Finding]:
         for local, use in uses.items():
             by_file.setdefault((file, use.label), []).append((local, use.remote))
     for (file, label), syms in sorted(by_file.items()):
-        lab = parse_label(label, "")
-        if lab is None:
+        found_bzl = api.bzl_file(label)
+        if found_bzl is None:
             continue
-        got = api.model_for(lab.repo)
-        if got is None:
-            continue
-        p, model = got
-        bzl = f"{lab.package}:{lab.name}"
+        p, model, bzl = found_bzl
         line = ctx.line_of(Loc(file, 1), label)
+        yield from bzl_file_findings(
+            api,
+            found_bzl,
+            label,
+            Loc(file, line),
+            [r for _, r in syms],
+            "load the file the pinned version has (see the message), or pin a version that has it",
+        )
         if bzl not in model.bzl:
-            if unmodelled(model, lab.package):
-                continue
-            yield Finding(
-                file,
-                line,
-                "RR801",
-                ctx.severity(),
-                missing_bzl(api, p, model, label, bzl, [r for _, r in syms]),
-                "load the file the pinned version has (see the message), or pin a version that has it",
-            )
             continue
-        if model.bzl[bzl].deprecated:
-            yield deprecated(ctx, p, model, label, bzl, file, line)
         exports = model.bzl[bzl].exports
         for _local, remote in syms:
             if remote in exports:
@@ -109,16 +100,35 @@ def check_loads(api: ApiCtx) -> Iterator[Finding]:
             )
 
 
-def deprecated(ctx: Ctx, p: Pinned, model: ApiModel, label: str, bzl: str, file: str, line: int) -> Finding:
-    notice = model.bzl[bzl].deprecated
-    return Finding(
-        file,
-        line,
-        "RR808",
-        "warning",
-        f"{label} is deprecated in {p.where}: {notice}",
-        "load from the file the notice names",
-    )
+def bzl_file_findings(
+    api: ApiCtx,
+    found_bzl: tuple[Pinned, ApiModel, str],
+    label: str,
+    at: Loc,
+    symbols: list[str],
+    hint: str,
+    call: str = "",
+) -> Iterator[Finding]:
+    """RR801 when the pinned version lacks the .bzl file ``label`` names (``symbols`` are what the
+    workspace wants from it; ``call`` wraps the message, e.g. ``use_extension``), RR808 when the
+    file is deprecated."""
+    p, model, bzl = found_bzl
+    bzl_file = model.bzl.get(bzl)
+    if bzl_file is None:
+        if not unmodelled(model, bzl.split(":", 1)[0]):
+            msg = missing_bzl(api, p, model, label, bzl, symbols)
+            yield Finding(
+                at.file, at.line, "RR801", api.ctx.severity(), f"{call}({msg})" if call else msg, hint
+            )
+    elif bzl_file.deprecated:
+        yield Finding(
+            at.file,
+            at.line,
+            "RR808",
+            "warning",
+            f"{label} is deprecated in {p.where}: {bzl_file.deprecated}",
+            "load from the file the notice names",
+        )
 
 
 def _exports(bzl: str, name: str) -> Callable[[ApiModel], bool]:

@@ -34,12 +34,9 @@ def check_outputs(api: ApiCtx) -> Iterator[Finding]:
     for t in ctx.model.targets:
         entry: tuple[Target, Pinned | None, Rule | Macro | None] = (t, None, None)
         if t.origin == "external":
-            use = api.use_of(t)
-            got = api.model_for(use.repo) if use else None
-            if use and got:
-                _kind, found = got[1].export(use.bzl, use.remote)
-                if isinstance(found, Rule | Macro):
-                    entry = (t, got[0], found)
+            definition = api.definition_of(t)
+            if definition is not None and isinstance(definition[3], Rule | Macro):
+                entry = (t, definition[1], definition[3])
         calls.setdefault(t.package, []).append(entry)
     for t in ctx.model.targets:
         for key, value in t.attrs.items():

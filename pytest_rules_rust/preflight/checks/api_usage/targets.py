@@ -16,14 +16,10 @@ def check_targets(api: ApiCtx) -> Iterator[Finding]:
     for t in ctx.model.targets:
         if t.origin != "external" or "." in t.kind:
             continue
-        use = api.use_of(t)
-        if use is None:
+        definition = api.definition_of(t)
+        if definition is None:
             continue
-        got = api.model_for(use.repo)
-        if got is None:
-            continue
-        p, model = got
-        kind, found = model.export(use.bzl, use.remote)
+        use, p, kind, found = definition
         where = f"{t.kind}({t.name!r})"
         if isinstance(found, Rule) and kind == "rule":
             implicit = COMMON_ATTRS | (TEST_ATTRS if found.test else frozenset())
