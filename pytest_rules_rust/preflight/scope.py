@@ -9,6 +9,7 @@ milliseconds per file, which on a workspace of hundreds of files was most of pre
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -106,10 +107,20 @@ def injected_load(flavour: str, source: str) -> str | None:
     return f'load("{PRELUDE_ID.format(flavour)}", {names}); '
 
 
-def struct_stub(prefix: str, tree: dict[str, Any]) -> str:
-    """A Starlark expression: nested structs along the attribute chains, recording stubs at the leaves."""
+def struct_of_chains(prefix: str, chains: Iterable[str], leaf: Callable[[str], str]) -> str:
+    """A Starlark expression with the attribute chains (``.a.b``, ``.a.c``) of ``prefix``: nested
+    structs (``struct(a = struct(b = ..., c = ...))``) with ``leaf("prefix.a.b")`` at the ends."""
+    tree: dict[str, Any] = {}
+    for chain in chains:
+        node = tree
+        for part in chain.strip(".").split("."):
+            node = node.setdefault(part, {})
+    return _struct(prefix, tree, leaf)
+
+
+def _struct(prefix: str, tree: dict[str, Any], leaf: Callable[[str], str]) -> str:
     fields = ", ".join(
-        f"{k} = {struct_stub(prefix + '.' + k, sub) if sub else f'_rr_ext_stub({prefix + chr(46) + k!r})'}"
+        f"{k} = {_struct(f'{prefix}.{k}', sub, leaf) if sub else leaf(f'{prefix}.{k}')}"
         for k, sub in sorted(tree.items())
     )
     return f"struct({fields})"
@@ -130,12 +141,7 @@ def stub_snippet(name: str, source: str, kind: str | None = None) -> str:
         else []
     )
     if chains:
-        tree: dict[str, Any] = {}
-        for chain in chains:
-            node = tree
-            for part in chain.strip(".").split("."):
-                node = node.setdefault(part, {})
-        return f"{name} = {struct_stub(name, tree)}\n"
+        return f"{name} = {struct_of_chains(name, chains, lambda path: f'_rr_ext_stub({path!r})')}\n"
     called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source)
     if not called and name.isupper():
         return f"{name} = []\n"

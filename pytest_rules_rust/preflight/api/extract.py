@@ -23,6 +23,7 @@ from typing import Any
 
 import starlark as sl
 
+from ..scope import struct_of_chains
 from . import syntax
 from .bzl_prelude import PRELUDE
 from .schema import ApiModel, Attr, BzlFile, Extension, Macro, Package, Rule, TagClass
@@ -209,12 +210,7 @@ def stub_snippet(name: str, source: str, bind: str = "") -> str:
     target = bind or name
     chains = re.findall(rf"(?<![\w.]){re.escape(name)}((?:\.\w+)+)", source)
     if chains:
-        tree: dict[str, Any] = {}
-        for chain in chains:
-            node = tree
-            for part in chain.strip(".").split("."):
-                node = node.setdefault(part, {})
-        return f"{target} = {_struct_literal(tree)}\n"
+        return f"{target} = {struct_of_chains(name, chains, lambda _path: '_rr_any')}\n"
     if name.isupper():
         n = re.escape(name)
         as_dict = re.search(rf"\|\s*{n}\b|\b{n}\s*\||\*\*{n}\b|\b{n}\.(?:items|keys|values)\(", source)
@@ -222,11 +218,6 @@ def stub_snippet(name: str, source: str, bind: str = "") -> str:
     if name.startswith("use_") and "toolchain" in name:
         return f"def {target}(*a, **k):\n    return []\n"
     return f"{target} = _rr_any\n"
-
-
-def _struct_literal(tree: dict[str, Any]) -> str:
-    fields = ", ".join(f"{k} = {_struct_literal(v) if v else '_rr_any'}" for k, v in sorted(tree.items()))
-    return f"struct({fields})"
 
 
 def walk(root: Path) -> tuple[dict[str, str], list[str], list[str]]:
