@@ -7,6 +7,44 @@ structs; these definitions are evaluated into each module before the file itself
 
 from __future__ import annotations
 
+ATTR_TYPES = [
+    *("bool", "int", "int_list", "label", "label_keyed_string_dict", "label_list", "output"),
+    *("output_list", "string", "string_dict", "string_keyed_label_dict", "string_list", "string_list_dict"),
+]
+"""The ``attr.*`` functions of Bazel's .bzl dialect."""
+
+_PLATFORM_COMMON_PROVIDERS = [
+    *("ToolchainInfo", "TemplateVariableInfo", "ConstraintValueInfo", "ConstraintSettingInfo", "PlatformInfo")
+]
+_TOP_LEVEL_PROVIDERS = [
+    "DefaultInfo",
+    "OutputGroupInfo",
+    "RunEnvironmentInfo",
+    "InstrumentedFilesInfo",
+    "CcInfo",
+]
+
+
+def providers(info: str, toolchain_type: str) -> str:
+    """Starlark for ``provider()`` and Bazel's built-in providers, each bound to ``info`` (a
+    function that returns a struct of its keyword arguments); ``config_common.toolchain_type``
+    is bound to ``toolchain_type``. Shared by the evaluator's prelude and the API extractor's."""
+    platform = ", ".join(f"{n} = {info}" for n in _PLATFORM_COMMON_PROVIDERS)
+    return (
+        """
+def provider(doc = "", fields = None, init = None):
+    def p(*args, **kw):
+        return struct(**kw)
+    if init != None:
+        return (p, p)
+    return p
+"""
+        + f"config_common = struct(toolchain_type = {toolchain_type}, FeatureFlagInfo = {info})\n"
+        + f"platform_common = struct({platform})\n"
+        + "".join(f"{n} = {info}\n" for n in _TOP_LEVEL_PROVIDERS)
+    )
+
+
 COMMON = """
 def _recj(kind, payload, stack):
     # One JSON string crosses into Python instead of every value of the payload one by one.
@@ -227,7 +265,8 @@ def depset(direct = None, order = "default", transitive = None):
     + ")\n"
 )
 
-BZL = """
+BZL = (
+    """
 def _obj(*args, **kw):
     return struct(**{k: v for k, v in kw.items()})
 
@@ -236,9 +275,7 @@ def _attr(kind):
         return struct(_rr_kind = kind)
     return f
 
-attr = struct(**{k: _attr(k) for k in ["bool", "int", "int_list", "label", "label_keyed_string_dict",
-    "label_list", "output", "output_list", "string", "string_dict", "string_keyed_label_dict",
-    "string_list", "string_list_dict"]})
+attr = struct(**{k: _attr(k) for k in ATTR_TYPES})
 
 _LABEL_KINDS = ["label", "label_list", "label_keyed_string_dict", "string_keyed_label_dict", "output", "output_list"]
 
@@ -261,13 +298,6 @@ def macro(implementation = None, attrs = {}, **kw):
     def r(name, **kw2):
         _recj("target", {"kind": "", "rule": rid, "name": name, "attrs": _kw(kw2), "origin": "macro"}, call_stack())
     return r
-
-def provider(doc = "", fields = None, init = None):
-    def p(*args, **kw):
-        return struct(**kw)
-    if init != None:
-        return (p, p)
-    return p
 
 def repository_rule(implementation = None, **kw):
     def r(name = "", **kw2):
@@ -304,12 +334,6 @@ def configuration_field(fragment, name):
 proto = struct(encode_text = lambda x: str(x))
 
 config = struct(**{k: _attr(k) for k in ["bool", "exec", "int", "none", "string", "string_list", "string_set", "target"]})
-config_common = struct(toolchain_type = _obj, FeatureFlagInfo = _obj)
-platform_common = struct(ToolchainInfo = _obj, TemplateVariableInfo = _obj, ConstraintValueInfo = _obj,
-    ConstraintSettingInfo = _obj, PlatformInfo = _obj)
-DefaultInfo = _obj
-OutputGroupInfo = _obj
-RunEnvironmentInfo = _obj
-InstrumentedFilesInfo = _obj
-CcInfo = _obj
 """
+    + providers("_obj", toolchain_type="_obj")
+).replace("ATTR_TYPES", repr(ATTR_TYPES))

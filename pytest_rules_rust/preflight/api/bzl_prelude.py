@@ -10,10 +10,7 @@ and return a struct carrying the record's id; the rest (providers, ``Label``, ``
 
 from __future__ import annotations
 
-_ATTR_TYPES = [
-    *("bool", "int", "int_list", "label", "label_keyed_string_dict", "label_list", "output"),
-    *("output_list", "string", "string_dict", "string_keyed_label_dict", "string_list", "string_list_dict"),
-]
+from ..prelude import ATTR_TYPES, providers
 
 PRELUDE = (
     """
@@ -23,7 +20,7 @@ def _rr_attr(t):
         return struct(_rr_attr = t, _rr_mandatory = m if type(m) == "bool" else False)
     return f
 
-attr = struct(**{t: _rr_attr(t) for t in _ATTR_TYPES})
+attr = struct(**{t: _rr_attr(t) for t in ATTR_TYPES})
 
 def _rr_attrs(d):
     if type(d) != "dict":
@@ -80,13 +77,6 @@ def exec_group(**kw):
 def subrule(**kw):
     return _rr_kindof("value")
 
-def provider(doc = "", fields = None, init = None):
-    def p(*args, **kw):
-        return struct(**kw)
-    if init != None:
-        return (p, p)
-    return p
-
 def select(d, no_match_error = ""):
     vals = d.values()
     return vals[0] if vals else None
@@ -121,14 +111,9 @@ def _rr_prov(*args, **kw):
     return struct(**kw)
 
 config = struct(**{k: _rr_any for k in ["bool", "exec", "int", "none", "string", "string_list", "target"]})
-config_common = struct(toolchain_type = _rr_any, FeatureFlagInfo = _rr_prov)
-platform_common = struct(ToolchainInfo = _rr_prov, TemplateVariableInfo = _rr_prov, ConstraintValueInfo = _rr_prov,
-    ConstraintSettingInfo = _rr_prov, PlatformInfo = _rr_prov)
-DefaultInfo = _rr_prov
-OutputGroupInfo = _rr_prov
-RunEnvironmentInfo = _rr_prov
-InstrumentedFilesInfo = _rr_prov
-CcInfo = _rr_prov
+"""
+    + providers("_rr_prov", toolchain_type="_rr_any")
+    + """
 
 def _rr_kind(v):
     t = type(v)
@@ -142,4 +127,4 @@ def _rr_kind(v):
         return "function"
     return "value"
 """
-).replace("_ATTR_TYPES", repr(_ATTR_TYPES))
+).replace("ATTR_TYPES", repr(ATTR_TYPES))
