@@ -85,6 +85,8 @@ class Loc:
 
 @dataclass(frozen=True)
 class Load:
+    """A ``load()`` statement: the .bzl label and the symbols it binds."""
+
     loc: Loc
     module: str
     symbols: tuple[str, ...]
@@ -92,6 +94,8 @@ class Load:
 
 @dataclass(frozen=True)
 class BazelDep:
+    """A ``bazel_dep`` of MODULE.bazel; ``dev`` for ``dev_dependency = True``."""
+
     loc: Loc
     name: str
     version: str
@@ -113,6 +117,8 @@ class Extension:
 
 @dataclass(frozen=True)
 class Tag:
+    """A tag (``ext_proxy.tag(...)``) of the extension whose id is ``ext``."""
+
     loc: Loc
     ext: int
     tag: str
@@ -121,6 +127,8 @@ class Tag:
 
 @dataclass(frozen=True)
 class UseRepo:
+    """A ``use_repo`` call: the repositories it imports from the extension whose id is ``ext``."""
+
     loc: Loc
     ext: int
     repos: tuple[str, ...]
@@ -137,6 +145,8 @@ class Registration:
 
 @dataclass(frozen=True)
 class Override:
+    """A ``*_override`` call of MODULE.bazel; ``kind`` is the function's name."""
+
     loc: Loc
     kind: str
     module_name: str
@@ -173,6 +183,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Select:
+    """A ``select()`` in a BUILD file of ``package``, with its keys."""
+
     loc: Loc
     package: str
     keys: tuple[str, ...]
@@ -180,6 +192,8 @@ class Select:
 
 @dataclass(frozen=True)
 class Glob:
+    """A ``glob()`` in a BUILD file of ``package`` and how many files it matched."""
+
     loc: Loc
     package: str
     include: tuple[str, ...]
