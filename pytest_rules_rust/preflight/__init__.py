@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import PreflightError, UsageError
-from .model import Finding, PreflightReport
+from . import tree
+from .model import Finding, Model, PreflightReport
+from .tree import Tree
 
 if TYPE_CHECKING:  # at run time these come from __getattr__ below, when first used
     from .checks import CODES
     from .markdown import preflight_markdown
-    from .model import Model
-    from .tree import Tree
 
 # The interpreter and the checks are imported when a run needs them, so that a run answered
-# from the cache (and ``--help``) does not pay for loading them.
+# from the cache (and ``--help``) does not pay for loading them; buildifier, the results cache
+# (with its file lock) and the API model store are imported by the first run, not by the
+# pytest plugin's import of this package.
 __all__ = [
     "CODES",
     "Finding",
@@ -40,10 +42,6 @@ def __getattr__(name: str) -> object:
         from .checks import CODES
 
         return CODES
-    if name == "Model":
-        from .model import Model
-
-        return Model
     if name == "preflight_markdown":
         from .markdown import preflight_markdown
 
@@ -63,7 +61,7 @@ def preflight_workspace(
     other cores. With ``cache``, a run over files that have not changed since the last run is
     answered from the shared cache directory, and buildifier's per-file results are reused.
     """
-    from . import buildifier, results_cache, tree
+    from . import buildifier, results_cache
 
     root = Path(root)
     if not root.is_dir():

@@ -19,6 +19,7 @@ import platform
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,8 +281,6 @@ def lint_blocks(display: str, blocks: Sequence[tuple[int, str]]) -> list[Finding
         return [missing_finding(display)]
     if not blocks:
         return []
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="rr-buildifier-") as tmp:
         names: dict[str, str] = {}
         offset: dict[str, int] = {}

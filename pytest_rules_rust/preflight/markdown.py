@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import starlark as sl
+
 from ..errors import UsageError
-from . import buildifier, guard, text
+from . import buildifier, guard, make_report, text
 from .checks import run_checks
-from .evaluate import Session
+from .evaluate import DIALECT, Session
 from .model import Finding, PreflightReport
 from .records import build_model
 
@@ -75,10 +77,6 @@ def looks_like_bazel(code: str) -> bool:
     """True for Python-fenced code that is Starlark for Bazel: it parses, and loads or calls rules."""
     if not _BAZEL_LIKE.search(code):
         return False
-    import starlark as sl
-
-    from .evaluate import DIALECT
-
     try:
         sl.parse("block.bzl", code, DIALECT)
     except Exception:
@@ -102,8 +100,6 @@ def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> Pref
             "or pass a workspace directory",
         )
     findings = check_document(path.name, document, use_buildifier=use_buildifier)
-    from . import make_report
-
     return make_report(findings, str(path.parent))
 
 

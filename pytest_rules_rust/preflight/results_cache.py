@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -59,7 +60,7 @@ class ResultsCache:
     @classmethod
     def default(cls) -> ResultsCache:
         """The cache under the shared cache directory (``$PYTEST_RULES_RUST_CACHE`` or ~/.cache)."""
-        from ..cache import default_cache_dir
+        from ..cache import default_cache_dir  # lazy: its file lock loads with the first cached run
 
         return cls(default_cache_dir() / "preflight")
 
@@ -81,8 +82,6 @@ class ResultsCache:
         path = self._path(k)
         if path is None:
             return
-        import tempfile
-
         tmp = ""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -145,7 +145,7 @@ def _archive_identity(path: Path) -> tuple[str, str, str]:
 
 def from_repository_cache(module: str, version: str) -> ApiModel | None:
     """Extract ``module@version`` from a source archive in Bazel's repository cache, if one is there."""
-    import tarfile
+    import tarfile  # lazy, see the module docstring
     import tempfile
 
     from .extract import extract
@@ -214,7 +214,7 @@ def resolve(module: str, version: str, workspace: str = "") -> Resolved:
 
 def fetched_available(workspace: Path | None = None) -> list[tuple[str, str, Path]]:
     """(module, version, directory) of every modelled module Bazel has fetched into an output base."""
-    from .extract import module_identity
+    from .extract import module_identity  # lazy, see the module docstring
 
     out = []
     for module in shipped_modules():

@@ -114,13 +114,9 @@ def check_llvm(ctx: Ctx) -> Iterator[Finding]:
             for tgt in targets:
                 have = arch_words(tgt)
                 if have and not (have & want):
-                    src = mo.files.get(tag.loc.file, "")
-                    from ..text import find_string_line
-
-                    line = find_string_line(src, tgt, tag.loc.line)
                     yield Finding(
                         tag.loc.file,
-                        line,
+                        ctx.line_of(tag.loc, tgt),
                         "RR403",
                         "error",
                         f"llvm.sysroot {name!r} uses a {next(iter(want))} sysroot ({label}) "
