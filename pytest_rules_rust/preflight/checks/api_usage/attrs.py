@@ -12,7 +12,7 @@ from ...api.pins import Pinned
 from ...api.schema import ApiModel, Attr
 from ...model import Finding, Loc
 from ..base import Ctx, close_match
-from .context import ApiCtx
+from .context import ApiCtx, clauses
 
 # Attributes Bazel gives every rule, test rule and executable rule.
 COMMON_ATTRS = frozenset(
@@ -85,13 +85,16 @@ def attr_findings(
             when = history.describe(
                 p.pin.module, p.pin.version, history.present_in(p.pin.module, partial(_flip, had, name))
             )
-            extra = "; ".join(x for x in (f"did you mean {near!r}?" if near else "", when) if x)
             yield Finding(
                 loc.file,
                 _attr_line(ctx, loc, name),
                 "RR804" if check_types else "RR805",
                 ctx.severity(),
-                f"{where} has no attribute {name!r} in {p.where}" + (f"; {extra}" if extra else ""),
+                clauses(
+                    f"{where} has no attribute {name!r} in {p.where}",
+                    near and f"did you mean {near!r}?",
+                    when,
+                ),
                 f"its attributes: {', '.join(sorted(known)) or 'none'}",
             )
         elif check_types and value is not None and _wrong_type(value, attr.type):

@@ -119,5 +119,11 @@ class ApiCtx:
         return None
 
 
+def clauses(*parts: str) -> str:
+    """A message and its optional additions ("did you mean ...?", when it changed), the empty
+    ones left out, joined with "; "."""
+    return "; ".join(p for p in parts if p)
+
+
 def unmodelled(model: ApiModel, package: str) -> bool:
     return any(package == d or package.startswith(d + "/") for d in model.unmodelled)

@@ -11,7 +11,7 @@ from ...api.schema import ApiModel, Extension
 from ...model import Finding, Loc
 from ..base import close_match
 from .attrs import attr_findings
-from .context import ApiCtx
+from .context import ApiCtx, clauses
 from .loads import bzl_file_findings
 
 
@@ -43,8 +43,10 @@ def check_extensions(api: ApiCtx) -> Iterator[Finding]:
                 ext.loc.line,
                 "RR803",
                 ctx.severity(),
-                f"{ext.bzl} in {p.where} has no module extension {ext.name!r}"
-                + (f"; did you mean {near!r}?" if near else ""),
+                clauses(
+                    f"{ext.bzl} in {p.where} has no module extension {ext.name!r}",
+                    near and f"did you mean {near!r}?",
+                ),
                 f"its extensions: {', '.join(sorted(exts)) or 'none'}",
             )
             continue
@@ -65,14 +67,16 @@ def _tags(api: ApiCtx, p: Pinned, bzl: str, ext_id: int, var: str, ext: Extensio
                 p.pin.version,
                 history.present_in(p.pin.module, _has_tag(bzl, ext.name, tag.tag)),
             )
-            extra = "; ".join(x for x in (f"did you mean {var}.{near}?" if near else "", when) if x)
             yield Finding(
                 tag.loc.file,
                 tag.loc.line,
                 "RR803",
                 ctx.severity(),
-                f"the {ext.name} extension of {p.where} has no tag class {tag.tag!r}"
-                + (f"; {extra}" if extra else ""),
+                clauses(
+                    f"the {ext.name} extension of {p.where} has no tag class {tag.tag!r}",
+                    near and f"did you mean {var}.{near}?",
+                    when,
+                ),
                 f"its tag classes: {', '.join(sorted(ext.tags))}",
             )
             continue

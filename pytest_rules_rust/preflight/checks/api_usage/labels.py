@@ -10,7 +10,7 @@ from ...api.schema import ApiModel
 from ...labels import parse_label
 from ...model import Finding, Loc
 from ..base import Ctx, close_match
-from .context import ApiCtx, unmodelled
+from .context import ApiCtx, clauses, unmodelled
 
 TARGET_ATTRS = frozenset(
     {"toolchain_type", "constraint_values", "target_compatible_with", "exec_compatible_with", "platforms"}
@@ -71,8 +71,7 @@ def check_labels(api: ApiCtx) -> Iterator[Finding]:
                     line,
                     "RR806",
                     ctx.severity(),
-                    f"{text} is not a toolchain_type in {p.where}"
-                    + (f"; did you mean {near}?" if near else ""),
+                    clauses(f"{text} is not a toolchain_type in {p.where}", near and f"did you mean {near}?"),
                     f"toolchain types of {p.pin.module}: {', '.join(sorted(types)[:8])}",
                 )
             continue
@@ -83,8 +82,10 @@ def check_labels(api: ApiCtx) -> Iterator[Finding]:
                 line,
                 "RR806",
                 ctx.severity(),
-                f"{text}: package {lab.package} of {p.where} has no target {lab.name!r}"
-                + (f"; did you mean :{near}?" if near else ""),
+                clauses(
+                    f"{text}: package {lab.package} of {p.where} has no target {lab.name!r}",
+                    near and f"did you mean :{near}?",
+                ),
                 f"its targets: {', '.join(pkg.targets[:12])}",
             )
 

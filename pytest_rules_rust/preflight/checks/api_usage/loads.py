@@ -10,7 +10,7 @@ from ...api.schema import ApiModel
 from ...api.store import shipped, shipped_modules, shipped_versions
 from ...model import Finding, Loc
 from ..base import close_match
-from .context import ApiCtx, unmodelled
+from .context import ApiCtx, clauses, unmodelled
 
 
 def missing_bzl(api: ApiCtx, p: Pinned, model: ApiModel, label: str, bzl: str, symbols: list[str]) -> str:
@@ -81,7 +81,6 @@ def check_loads(api: ApiCtx) -> Iterator[Finding]:
         for _local, remote in syms:
             if remote in exports:
                 continue
-            msg = f"{label} in {p.where} does not export {remote}"
             near = close_match(remote, list(exports))
             when = history.describe(
                 p.pin.module,
@@ -89,13 +88,17 @@ def check_loads(api: ApiCtx) -> Iterator[Finding]:
                 history.present_in(p.pin.module, _exports(bzl, remote)),
             )
             elsewhere = _where_else(p, model, [remote], exclude=bzl)
-            extra = "; ".join(x for x in (f"did you mean {near}?" if near else "", when, elsewhere) if x)
             yield Finding(
                 file,
                 line,
                 "RR802",
                 ctx.severity(),
-                msg + (f"; {extra}" if extra else ""),
+                clauses(
+                    f"{label} in {p.where} does not export {remote}",
+                    near and f"did you mean {near}?",
+                    when,
+                    elsewhere,
+                ),
                 f"it exports: {', '.join(sorted(n for n, k in exports.items() if k != 'value')[:12])}",
             )
 
