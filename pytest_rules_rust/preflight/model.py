@@ -7,7 +7,7 @@ The evaluator (``evaluate.py``) turns Starlark files into a :class:`Model`; each
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -25,15 +25,8 @@ class Finding:
     hint: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object the CLI prints for this finding."""
-        return {
-            "file": self.file,
-            "line": self.line,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "hint": self.hint,
-        }
+        """The JSON object the CLI prints for this finding (its fields, in order)."""
+        return asdict(self)
 
     def __str__(self) -> str:
         text = f"{self.file}:{self.line}: {self.severity} {self.code}: {self.message}"
