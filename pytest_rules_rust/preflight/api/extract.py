@@ -27,6 +27,7 @@ from ..scope import struct_of_chains
 from . import syntax
 from .bzl_prelude import PRELUDE
 from .schema import ApiModel, Attr, BzlFile, Extension, Macro, Package, Rule, TagClass
+from .store import module_identity
 
 SKIP_DIRS = frozenset({"examples", "e2e", "test", "tests", "docs", "doc", ".git", "node_modules", ".github"})
 _GLOBALS = sl.Globals.extended_by(
@@ -243,19 +244,6 @@ def walk(root: Path) -> tuple[dict[str, str], list[str], list[str]]:
                 break
         bzl += [f"{rel}/{f}".strip("/") for f in sorted(filenames) if f.endswith(".bzl")]
     return packages, bzl, left_out
-
-
-def module_identity(root: Path) -> tuple[str, str]:
-    """``module(name, version)`` of the tree's MODULE.bazel ('' when absent)."""
-    path = root / "MODULE.bazel"
-    if not path.is_file():
-        return "", ""
-    src = path.read_text(encoding="utf-8", errors="replace")
-    call = re.search(r"\bmodule\((.*?)\)", src, re.S)
-    body = call.group(1) if call else ""
-    name = re.search(r"\bname\s*=\s*\"([^\"]+)\"", body)
-    version = re.search(r"\bversion\s*=\s*\"([^\"]+)\"", body)
-    return (name.group(1) if name else "", version.group(1) if version else "")
 
 
 def digest(root: Path, files: list[str]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..model import Loc, Model
 from .schema import ApiModel
-from .store import resolve, shipped_modules, shipped_versions
+from .store import module_identity, resolve, shipped_modules, shipped_versions
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def pins(model: Model) -> dict[str, Pin]:
 @cache
 def _local(path: str) -> ApiModel | None:
     """The model of a ``local_path_override``'s module, read from its tree."""
-    from .extract import extract, module_identity  # lazy: only local overrides run the extractor
+    from .extract import extract  # lazy: only local overrides run the extractor
 
     root = Path(path)
     if not (root / "MODULE.bazel").is_file():

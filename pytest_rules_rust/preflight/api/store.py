@@ -6,8 +6,9 @@ the output base's ``external/`` directory (found through the workspace's ``bazel
 convenience link, ``$PYTEST_RULES_RUST_BAZEL_OUTPUT_BASE`` or ``~/.cache/bazel``) or the archives
 in Bazel's repository cache. Models read that way are kept in the cache directory, so the
 (tens of milliseconds) extraction runs once per version. Everything is loaded lazily: the
-archive readers, the extractor and the cache directory's file lock are imported only when a
-version has no shipped model, which keeps them out of every preflight run's start-up.
+cache directory (with its file lock) is imported when a version has no shipped model, the archive
+reader when a repository cache holds archives, the extractor only when there is a fetched tree
+or archive of the wanted version to read; a preflight run does not pay for what it does not use.
 """
 
 from __future__ import annotations
@@ -121,6 +122,19 @@ def repository_caches() -> Iterator[Path]:
         yield store
 
 
+def module_identity(root: Path) -> tuple[str, str]:
+    """``module(name, version)`` of the tree's MODULE.bazel ('' when absent)."""
+    path = root / "MODULE.bazel"
+    if not path.is_file():
+        return "", ""
+    src = path.read_text(encoding="utf-8", errors="replace")
+    call = re.search(r"\bmodule\((.*?)\)", src, re.S)
+    body = call.group(1) if call else ""
+    name = re.search(r"\bname\s*=\s*\"([^\"]+)\"", body)
+    version = re.search(r"\bversion\s*=\s*\"([^\"]+)\"", body)
+    return (name.group(1) if name else "", version.group(1) if version else "")
+
+
 def _archive_identity(path: Path) -> tuple[str, str, str]:
     """(module, version, prefix) of a module source archive, or empties when it is not one."""
     import tarfile  # lazy, see the module docstring
@@ -145,11 +159,6 @@ def _archive_identity(path: Path) -> tuple[str, str, str]:
 
 def from_repository_cache(module: str, version: str) -> ApiModel | None:
     """Extract ``module@version`` from a source archive in Bazel's repository cache, if one is there."""
-    import tarfile  # lazy, see the module docstring
-    import tempfile
-
-    from .extract import extract
-
     for store in repository_caches():
         for file in sorted(store.glob("*/file")):
             try:
@@ -160,6 +169,11 @@ def from_repository_cache(module: str, version: str) -> ApiModel | None:
             name, ver, prefix = _archive_identity(file)
             if name != module or ver != version:
                 continue
+            import tarfile  # lazy, see the module docstring
+            import tempfile
+
+            from .extract import extract
+
             with tempfile.TemporaryDirectory(prefix="rr-api-") as tmp, tarfile.open(file) as tar:
                 members = [m for m in tar if m.isfile() and _STARLARK.search(m.name)]
                 tar.extractall(tmp, members=members, filter="data")
@@ -177,8 +191,6 @@ def user_model_path(module: str, version: str) -> Path:
 
 def fetched(module: str, version: str, workspace: Path | None = None) -> tuple[ApiModel | None, str]:
     """A model read from the user's fetched ``module@version`` (cached), and where it came from."""
-    from .extract import extract, module_identity  # lazy, see the module docstring
-
     cached = user_model_path(module, version)
     if cached.is_file():
         model = read_model(cached)
@@ -187,6 +199,8 @@ def fetched(module: str, version: str, workspace: Path | None = None) -> tuple[A
     for tree in fetched_trees(module, workspace):
         if module_identity(tree) != (module, version):
             continue
+        from .extract import extract  # lazy, see the module docstring
+
         model = extract(tree, module=module, version=version, origin=f"fetched {tree}")
         _keep(model, cached)
         return model, f"fetched {tree}"
@@ -214,8 +228,6 @@ def resolve(module: str, version: str, workspace: str = "") -> Resolved:
 
 def fetched_available(workspace: Path | None = None) -> list[tuple[str, str, Path]]:
     """(module, version, directory) of every modelled module Bazel has fetched into an output base."""
-    from .extract import module_identity  # lazy, see the module docstring
-
     out = []
     for module in shipped_modules():
         for tree in fetched_trees(module, workspace):
