@@ -43,7 +43,7 @@ def ensure_reaper() -> None:
             return
         labels = owner_labels()
         read_end, write_end = os.pipe()  # both ends non-inheritable (PEP 446)
-        package_parent = str(Path(__file__).resolve().parent.parent)
+        package_parent = str(Path(__file__).resolve().parents[2])  # the directory holding pytest_rules_rust
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
         try:
