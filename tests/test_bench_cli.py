@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from bench_helpers import X86_MUSL, c_twin, png_size
 
-from pytest_rules_rust.bench.binaries import builder_available
 from pytest_rules_rust.bench.results import BenchResults
 from pytest_rules_rust.cache import Cache
 
@@ -68,10 +67,6 @@ def test_quick_c_twin_end_to_end(tmp_path: Path) -> None:
     assert f"machine noise floor: CV {results.noise_floor.cv * 100:.1f} %" in proc.stdout
 
 
-@pytest.mark.skipif(
-    not builder_available(),
-    reason="the Rust benchmark needs the cargo builder (pytest_rules_rust.builders.build), missing here",
-)
 def test_quick_rust_and_c_end_to_end(tmp_path: Path) -> None:
     proc = bench(
         "--quick", "--target", X86_MUSL, "--allocators", "system,jemalloc", "--threads", "1,4",

@@ -8,28 +8,23 @@ allocator's cargo feature (none for ``system``).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from ..builders import build
+from ..builders.base import BuildRequest
 from ..cache import Cache
 from ..errors import BenchError
 from ..platforms import Platform, triple_libc
 from ..progress import Progress
+from ..workspaces import materialise
 from .ctwin import TARGETS as C_TARGETS
 from .ctwin import Where, build_c_twin
 from .runner import ALLOCATORS, BenchBinary
 
 IMPLS = ("rust", "c")
 WORKSPACE = "alloc_bench"
-
-
-def builder_available() -> bool:
-    """True once the cargo builder (``builders.build``) exists in this installation."""
-    try:
-        from .. import builders
-    except ImportError:
-        return False
-    return callable(getattr(builders, "build", None))
 
 
 def rust_binaries(
@@ -39,16 +34,12 @@ def rust_binaries(
     work_dir: Path,
     *,
     progress: Progress = print,
+    build_options: Mapping[str, Any] | None = None,
 ) -> tuple[BenchBinary, ...]:
-    """Build the Rust benchmark once per allocator for ``target`` (release) and return the binaries."""
-    if not builder_available():
-        raise BenchError(
-            "the cargo builder (pytest_rules_rust.builders.build) is not available in this installation",
-            hint="use --impl c for the C twin only",
-        )
-    from ..builders import build
-    from ..builders.base import BuildRequest
-    from ..workspaces import materialise
+    """Build the Rust benchmark once per allocator for ``target`` (release) and return the binaries.
+
+    ``build_options`` go to the cargo builder (the plugin passes its engine and images).
+    """
 
     platform = Platform.parse(target)
     libc = triple_libc(target)
@@ -68,7 +59,8 @@ def rust_binaries(
             extra_args=features,
         )
         progress(f"building the Rust benchmark for {target} with allocator {allocator} (release)")
-        result = build(request, work_dir / "build" / f"{target}-{allocator}", cache=cache)
+        build_dir = work_dir / "build" / f"{target}-{allocator}"
+        result = build(request, build_dir, cache=cache, **dict(build_options or {}))
         artifact = result.artifact(WORKSPACE, kind="binary")
         dest = work_dir / "bin" / f"alloc_bench-rust-{target}-{allocator}"
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +78,7 @@ def binaries_for(
     *,
     where: Where = "auto",
     progress: Progress = print,
+    build_options: Mapping[str, Any] | None = None,
 ) -> tuple[BenchBinary, ...]:
     """All binaries to measure for ``target``: Rust and/or the C twin, one per allocator."""
     bad = [a for a in allocators if a not in ALLOCATORS]
@@ -96,7 +89,9 @@ def binaries_for(
         raise BenchError(f"unknown implementation {bad[0]!r}", hint="choose from rust, c")
     binaries: list[BenchBinary] = []
     if "rust" in impls:
-        binaries += rust_binaries(target, allocators, cache, work_dir, progress=progress)
+        binaries += rust_binaries(
+            target, allocators, cache, work_dir, progress=progress, build_options=build_options
+        )
     if "c" in impls:
         if target not in C_TARGETS:
             raise BenchError(

@@ -7,14 +7,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..cache import Cache
-from ..errors import BenchError
 from ..platforms import Platform, triple_libc
 from ..progress import Progress
-from .binaries import binaries_for, builder_available
+from .binaries import binaries_for
 from .ctwin import TARGETS as C_TARGETS
 from .ctwin import Where
 from .noise import Clock
@@ -57,16 +58,7 @@ class BenchRequest:
     def impls_for(self, target: str) -> tuple[str, ...]:
         if self.impls is not None:
             return self.impls
-        chosen: tuple[str, ...] = ("rust",) if builder_available() else ()
-        if target in C_TARGETS:
-            chosen += ("c",)
-        if not chosen:
-            raise BenchError(
-                f"nothing can be built for {target}: "
-                "the cargo builder is missing and the C twin is musl-only",
-                hint=f"use a target among {', '.join(C_TARGETS)}",
-            )
-        return chosen
+        return ("rust", "c") if target in C_TARGETS else ("rust",)
 
 
 @dataclass(frozen=True)
@@ -108,7 +100,12 @@ def write_outputs(
 
 
 def collect_binaries(
-    request: BenchRequest, cache: Cache, work_dir: Path, *, progress: Progress = print
+    request: BenchRequest,
+    cache: Cache,
+    work_dir: Path,
+    *,
+    progress: Progress = print,
+    build_options: Mapping[str, Any] | None = None,
 ) -> tuple[BenchBinary, ...]:
     binaries: list[BenchBinary] = []
     for target in request.targets:
@@ -121,6 +118,7 @@ def collect_binaries(
             work_dir / target,
             where=request.c_build,
             progress=progress,
+            build_options=build_options,
         )
     return tuple(binaries)
 
@@ -131,10 +129,16 @@ def run_bench_session(
     *,
     progress: Progress = print,
     clock: Clock = time.perf_counter,
+    build_options: Mapping[str, Any] | None = None,
 ) -> BenchOutcome:
-    """Build what is needed, measure, and write every output into ``out_dir``."""
+    """Build what is needed, measure, and write every output into ``out_dir``.
+
+    ``build_options`` go to the cargo builder that builds the Rust program (engine, images).
+    """
     settings = request.settings()  # validate before building anything
     cache = Cache(request.cache_dir)
-    binaries = collect_binaries(request, cache, out_dir / "work", progress=progress)
+    binaries = collect_binaries(
+        request, cache, out_dir / "work", progress=progress, build_options=build_options
+    )
     results = run_benchmarks(binaries, settings, clock=clock, progress=progress)
     return write_outputs(results, out_dir, request.pairs)

@@ -18,10 +18,12 @@ from ..bench.baseline import DEFAULT_STORAGE, BaselineStore
 from ..bench.results import BenchResults
 from ..bench.session import BenchOutcome, BenchRequest, run_bench_session
 from ..cache import Cache
+from ..containers import Engine
 from ..errors import EmulationError
 from ..platforms import Platform
 from ..progress import terminal_progress
 from ..settings import Settings
+from .containers import BuilderImage
 from .skips import skip_missing
 
 bench_outcome_key = pytest.StashKey[BenchOutcome]()
@@ -46,14 +48,18 @@ def alloc_bench_factory(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
     rules_rust_cache: Cache,
+    docker_engine: Engine,
+    builder_image: BuilderImage,
 ) -> BenchFactory:
     """Factory: ``alloc_bench_factory(targets=(...), allocators=(...), threads=(...), quick=True, ...)``.
 
     Takes the fields of :class:`pytest_rules_rust.bench.BenchRequest`, builds what is needed
     (the Rust benchmark through the cargo builder, the C twin on musl targets), runs it with
     warm-up and interleaved repeats, and returns a ``BenchOutcome`` (``.results``, and the paths of
-    results.json, results.csv, the plots and report.md). Runs hold a file lock so two xdist
-    workers never measure at the same time. An arm64 target without qemu in binfmt skips with the fix.
+    results.json, results.csv, the plots and report.md). The Rust program is built on
+    ``docker_engine`` in ``builder_image``'s images, caches live in ``rules_rust_cache``. Runs hold a
+    file lock so two xdist workers never measure at the same time. An arm64 target without qemu
+    in binfmt skips with the fix.
     """
     count = 0
 
@@ -65,7 +71,10 @@ def alloc_bench_factory(
         try:
             with rules_rust_cache.lock("bench-run"):
                 outcome = run_bench_session(
-                    request, out_dir, progress=terminal_progress(pytestconfig, "bench")
+                    request,
+                    out_dir,
+                    progress=terminal_progress(pytestconfig, "bench"),
+                    build_options={"engine": docker_engine, "images": builder_image},
                 )
         except EmulationError as exc:
             skip_missing(
