@@ -27,9 +27,12 @@ from pytest_rules_rust.errors import BenchError, UsageError
 
 pytestmark = pytest.mark.musl
 
+# One thread: a single-threaded allocation's CPU cost hardly varies between sessions, while musl's
+# malloc at 2+ threads on a shared 2-core VM swings several-fold (lock contention), which would make
+# "a rerun passes" and "doubled work is caught" depend on the neighbours.
 SMALL = BenchSettings(
     workloads=("larson",),
-    threads=(1, 2),
+    threads=(1,),
     ops=100_000,
     repeats=10,
     warmup=1,
@@ -77,19 +80,19 @@ def test_rerun_passes_and_doubled_work_is_a_regression(
     assert saved == tmp_path / ".benchmarks" / machine_id() / "0001_main.json"
 
     rerun = store.compare(run_benchmarks(binaries, SMALL), "main", fail_on_regression=THRESHOLD)
-    assert len(rerun.changes) == 4 and not rerun.only_in_baseline and not rerun.only_in_current
+    assert len(rerun.changes) == 2 and not rerun.only_in_baseline and not rerun.only_in_current
     assert rerun.regressions == (), rerun.table()
     rerun.check()
 
     slowed = store.compare(
         run_benchmarks(scaled(binaries, 2, tmp_path), SMALL), "main", fail_on_regression=THRESHOLD
     )
-    assert len(slowed.regressions) == 4, slowed.table()
+    assert len(slowed.regressions) == 2, slowed.table()
     for change in slowed.changes:
         assert change.cpu.verdict == "slower"
         assert 0.4 < change.cpu.ratio < 0.6, slowed.table()  # twice the CPU per allocation
-    assert slowed.table().count("**REGRESSION**") == 4
-    with pytest.raises(BenchError, match="4 point\\(s\\) regressed beyond 25 %"):
+    assert slowed.table().count("**REGRESSION**") == 2
+    with pytest.raises(BenchError, match="2 point\\(s\\) regressed beyond 25 %"):
         slowed.check()
     # Without a threshold the comparison only reports.
     assert store.compare(BenchResults.load(saved), "main").regressions == ()
@@ -122,7 +125,7 @@ def test_saved_runs_stay_pytest_benchmark_files(binaries: tuple[BenchBinary, ...
 def bench_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest_rules_rust", "bench", "--impl", "c", "--target", X86_MUSL,
-         "--allocators", "system,jemalloc", "--workload", "larson", "--threads", "1,2",
+         "--allocators", "system,jemalloc", "--workload", "larson", "--threads", "1",
          "--ops", "50000", "--repeats", "8", "--no-futex", *args],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
@@ -151,9 +154,8 @@ def test_cli_save_compare_and_fail_on_regression(binaries: tuple[BenchBinary, ..
     assert slower.returncode == 1, slower.stdout + slower.stderr
     assert str(fast) in slower.stdout and "point(s) slower than fast by more than 25 %" in slower.stderr
     rows = [ln for ln in slower.stdout.splitlines() if ln.startswith("| alloc_bench[")]
-    assert len(rows) == 4
-    # Single-threaded, an allocation's CPU cost hardly varies: those points are always caught.
-    assert all("**REGRESSION**" in row for row in rows if "-1t]" in row), "\n".join(rows)
+    assert len(rows) == 2
+    assert all("**REGRESSION**" in row for row in rows), "\n".join(rows)
     doc = json.loads((tmp_path / "c" / "results.json").read_text())
     assert doc["benchmarks"] and "Traceback" not in slower.stderr
 
