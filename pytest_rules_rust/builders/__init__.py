@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache
-from ..errors import PreflightError, UsageError
+from ..errors import UsageError
 from ..settings import Settings
 from .base import Artifact, Builder, BuildRequest, BuildResult
 
@@ -75,12 +75,7 @@ def preflight(root: Path) -> None:
     """Run the static preflight on ``root``; error findings stop the build before it starts."""
     from ..preflight import preflight_workspace, require_clean
 
-    try:
-        require_clean(preflight_workspace(root))
-    except PreflightError as exc:
-        raise PreflightError(
-            exc.message.replace(":\n", "; the build was not started:\n", 1), hint=exc.hint, paths=exc.paths
-        ) from None
+    require_clean(preflight_workspace(root), "the build was not started")
 
 
 def request_key(request: BuildRequest, builder: str) -> str:

@@ -38,8 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         if _Parser.json_errors:
-            error = UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
-            print(json.dumps({"error": _error_json(error)}))
+            _print_json_error(UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`"))
         else:
             self.print_usage(sys.stderr)
             print(f"{self.prog}: error: {message}", file=sys.stderr)
@@ -97,7 +96,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             return int(args.handler(args))
     except RulesRustError as exc:
         if getattr(args, "json", False):
-            print(json.dumps({"error": _error_json(exc)}))
+            _print_json_error(exc)
         else:
             print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -106,14 +105,16 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         return exit_code(exc)
 
 
-def _error_json(exc: RulesRustError) -> dict[str, object]:
-    return {
+def _print_json_error(exc: RulesRustError) -> None:
+    """``--json``'s form of an error: one object on stdout, the exit code stays the error's."""
+    error = {
         "type": type(exc).__name__,
         "message": exc.message,
         "hint": exc.hint,
         "paths": {name: str(path) for name, path in exc.paths.items()},
         "exit_code": exc.exit_code,
     }
+    print(json.dumps({"error": error}))
 
 
 def entry() -> None:

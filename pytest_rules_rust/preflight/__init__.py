@@ -134,12 +134,16 @@ class _HasRoot(Protocol):
     def root(self) -> Path: ...
 
 
-def require_clean(report: PreflightReport) -> PreflightReport:
-    """``report`` itself when it has no error findings; else ``PreflightError`` listing them."""
+def require_clean(report: PreflightReport, consequence: str = "") -> PreflightReport:
+    """``report`` itself when it has no error findings; else ``PreflightError`` listing them.
+
+    ``consequence`` follows the count in the message (e.g. "the build was not started").
+    """
     if report.errors:
         listing = "\n".join(f"  {finding}" for finding in report.errors)
+        then = f"; {consequence}" if consequence else ""
         raise PreflightError(
-            f"preflight found {len(report.errors)} error(s) in {report.root}:\n{listing}",
+            f"preflight found {len(report.errors)} error(s) in {report.root}{then}:\n{listing}",
             hint="fix the findings (each names file and line), or run "
             f"`pytest-rules-rust preflight {report.root}` for the full report",
             paths={"workspace": Path(report.root)},
