@@ -295,7 +295,9 @@ class Session:
             syms = list(ld.symbols.values())
             load_syms.setdefault(ld.module_id, []).extend(syms)
             line = _load_line(source, ld.module_id)
-            self.loads.append(m.Load(m.Loc(display, line), ld.module_id, tuple(ld.symbols.keys())))
+            self.loads.append(
+                m.Load(m.Loc(display, line), ld.module_id, tuple(ld.symbols.keys()), tuple(syms))
+            )
         if flavour == "module" or display.endswith(".bzl"):
             for lint in ast.lint():
                 if lint.short_name == "duplicate-top-level-assign":

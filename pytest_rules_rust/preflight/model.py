@@ -78,11 +78,13 @@ class Loc:
 
 @dataclass(frozen=True)
 class Load:
-    """A ``load()`` statement: the .bzl label and the symbols it binds."""
+    """A ``load()`` statement: the .bzl label, the names it binds and, in the same order, the
+    names they have in the loaded file."""
 
     loc: Loc
     module: str
     symbols: tuple[str, ...]
+    remotes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

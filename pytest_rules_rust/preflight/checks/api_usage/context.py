@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from ...api import syntax
 from ...api.pins import Pinned, modelled, no_model_note, pins, resolve_pin
 from ...api.schema import ApiModel, Extension, Macro, Rule
 from ...api.store import shipped_modules, shipped_versions
@@ -82,20 +81,13 @@ class ApiCtx:
     def uses(self) -> dict[str, dict[str, Use]]:
         """File → local name → what it loaded from a modelled repository."""
         out: dict[str, dict[str, Use]] = {}
-        for file, source in self.ctx.model.files.items():
-            if "load(" not in source:
+        for ld in self.ctx.model.loads:
+            lab = parse_label(ld.module, "")
+            if lab is None or not lab.external or lab.canonical or lab.repo not in self.pins:
                 continue
-            tree = syntax.parse(source)
-            if tree is None:
-                continue
-            for b in syntax.bindings(tree):
-                if b.how != "load":
-                    continue
-                lab = parse_label(b.label, "")
-                if lab is None or not lab.external or lab.canonical or lab.repo not in self.pins:
-                    continue
-                bzl = f"{lab.package}:{lab.name}"
-                out.setdefault(file, {})[b.name] = Use(lab.repo, bzl, b.remote, b.label)
+            bzl = f"{lab.package}:{lab.name}"
+            for local, remote in zip(ld.symbols, ld.remotes, strict=True):
+                out.setdefault(ld.loc.file, {})[local] = Use(lab.repo, bzl, remote, ld.module)
         return out
 
     def definition_of(
