@@ -100,6 +100,20 @@ def test_nesting_below_the_limit_still_evaluates_on_the_big_stack(tmp_path: Path
     assert not [f for f in report.findings if f.file == "deep/BUILD.bazel"], report.format()
 
 
+def test_the_quick_limit_check_never_hides_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small limits and random text made of what the measures count (brackets, indents, operators,
+    # strings and comments, which the exact measures skip): the quick path must agree every time.
+    limits = guard.Limits(max_depth=4, max_chain=6, max_tokens=40)
+    rng = random.Random(15)
+    parts = [*"([{)]} \t\n#'\"+-.=a", " in ", "not"]
+    texts = ["".join(rng.choice(parts) for _ in range(rng.randrange(60))) for _ in range(3_000)]
+    quick = [guard.shape_problem("BUILD.bazel", t, limits) for t in texts]
+    monkeypatch.setattr(guard, "_clearly_within", lambda text, limits: False)
+    exact = [guard.shape_problem("BUILD.bazel", t, limits) for t in texts]
+    assert quick == exact
+    assert sum(f is not None for f in exact) > 100, "the sample reaches the limits"
+
+
 def test_five_megabytes_of_random_bytes(tmp_path: Path) -> None:
     rng = random.Random(13)
     root = workspace(tmp_path, {"noise/BUILD.bazel": rng.randbytes(5 * 1024 * 1024)})

@@ -9,6 +9,7 @@ refuses files far beyond what any real BUILD/.bzl file needs before the interpre
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -54,6 +55,13 @@ _BRACKETS = re.compile(r"[()\[\]{}]")
 _SEPARATORS = re.compile(r"[,;()\[\]{}]")
 _OPERATOR = re.compile(r"[-+*/%|&^~<>.=!]|\b(?:not|and|or|if|else|in|lambda)\b")
 _INDENT = re.compile(r"^[ \t]*", re.M)
+# Substrings that every match of _OPERATOR contains: their counts bound the operator count.
+_OPERATOR_PARTS = (*"-+*/%|&^~<>.=!", "not", "and", "or", "if", "else", "in", "lambda")
+
+
+@functools.cache
+def _indent_beyond(depth: int) -> re.Pattern[str]:
+    return re.compile(rf"^[ \t]{{{depth + 1}}}", re.M)
 
 
 @dataclass(frozen=True)
@@ -135,11 +143,24 @@ def decode(rel: str, data: bytes) -> Source:
     return Source(text)
 
 
+def _clearly_within(text: str, limits: Limits) -> bool:
+    """True when counts over the raw text, which bound those over the code, are all within the
+    limits (most files): then the exact measures below need not run."""
+    # A lone "#" becomes '""' in the code: one token more than characters, at the most.
+    if len(text) >= limits.max_tokens or _indent_beyond(limits.max_depth).search(text):
+        return False
+    if sum(map(text.count, "([{")) > limits.max_depth:
+        return False
+    return sum(map(text.count, _OPERATOR_PARTS)) <= limits.max_chain
+
+
 def shape_problem(rel: str, text: str, limits: Limits | None = None) -> Finding | None:
     """A finding when ``text`` is beyond a limit (see :class:`Limits`), before the interpreter sees it."""
     limits = limits or LIMITS
     if len(text) > limits.max_bytes:
         return too_big(rel, limits)
+    if _clearly_within(text, limits):
+        return None
     code = _STRINGS_AND_COMMENTS.sub('""', text)
     problem = ""
     line = 1

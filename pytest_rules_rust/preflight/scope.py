@@ -142,7 +142,10 @@ def stub_snippet(name: str, source: str, kind: str | None = None) -> str:
     )
     if chains:
         return f"{name} = {struct_of_chains(name, chains, lambda path: f'_rr_ext_stub({path!r})')}\n"
-    called = re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", source)
+    called = any(
+        mt.start() == 0 or not (source[mt.start() - 1].isalnum() or source[mt.start() - 1] in "_.")
+        for mt in re.finditer(rf"{re.escape(name)}\s*\(", source)
+    )
     if not called and name.isupper():
         return f"{name} = []\n"
     return f"{name} = _rr_ext_stub({(kind or name)!r})\n"
