@@ -273,7 +273,8 @@ def start(root: Path, files: Sequence[str], cache: ResultsCache | None = None) -
         todo.append(name)
     lint = RunningLint(root, exe, cached, keys, cache=cache)
     if todo:
-        n = max(1, min(os.cpu_count() or 1, len(todo) // _CHUNK_MIN))
+        # one core is evaluating the workspace meanwhile
+        n = max(1, min((os.cpu_count() or 1) - 1, len(todo) // _CHUNK_MIN))
         for i in range(n):
             chunk = todo[i::n]
             lint.procs.append(

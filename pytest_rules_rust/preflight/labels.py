@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -22,6 +23,7 @@ def looks_like_label(value: object) -> bool:
     return isinstance(value, str) and value.startswith(("//", "@", ":")) and " " not in value
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a workspace names the same labels many times over
 def parse_label(text: str, package: str) -> Label | None:
     """Parse ``text`` as seen from ``package`` of the main repository; None when it is not a label."""
     if not text or any(c in text for c in " \t\n$"):
