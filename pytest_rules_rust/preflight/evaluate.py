@@ -146,8 +146,11 @@ class Session:
     current_source: str = ""
 
     # ---- hooks called from Starlark -------------------------------------------------------------
-    def _rec(self, kind: str, payload_json: str, stack: str) -> int:
-        payload: dict[str, Any] = json.loads(payload_json)
+    def _rec(self, record_json: str) -> int:
+        kind: str
+        payload: dict[str, Any]
+        stack: str
+        kind, payload, stack = json.loads(record_json)
         frames = [(f, int(ln)) for f, ln, _fn in _FRAME.findall(stack) if not f.startswith("<")]
         self.records.append(Rec(kind, payload, frames, self.package))
         idx = len(self.records) - 1

@@ -47,8 +47,8 @@ def provider(doc = "", fields = None, init = None):
 
 COMMON = """
 def _recj(kind, payload, stack):
-    # One JSON string crosses into Python instead of every value of the payload one by one.
-    return _rec(kind, json.encode(payload), stack)
+    # One JSON string crosses into Python: each value that crosses is converted on its own.
+    return _rec(json.encode([kind, payload, stack]))
 
 _SIMPLE = ["string", "int", "bool", "NoneType", "float"]
 
