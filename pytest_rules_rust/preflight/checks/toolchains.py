@@ -119,7 +119,7 @@ def check_llvm(ctx: Ctx) -> Iterator[Finding]:
                         ctx.line_of(tag.loc, tgt),
                         "RR403",
                         "error",
-                        f"llvm.sysroot {name!r} uses a {next(iter(want))} sysroot ({label}) "
+                        f"llvm.sysroot {name!r} uses the {next(iter(want))} sysroot {label} "
                         f"for target {tgt!r}",
                         f'set targets = ["linux-{next(iter(want))}"] or use the matching sysroot',
                     )
