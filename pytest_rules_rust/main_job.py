@@ -30,7 +30,6 @@ from .builders.base import BuildRequest, BuildResult
 from .cache import Cache
 from .errors import RulesRustError
 from .inspect.elf import BinaryInfo, inspect_binary
-from .inspect.hardening import version_key
 from .platforms import ALL_PLATFORMS, Libc, Platform
 from .profile_promises import Promises, promises
 from .progress import Progress
@@ -62,16 +61,6 @@ def _check_binary(info: BinaryInfo, platform: Platform, promised: Promises) -> l
     if promised.no_interpreter and info.libc not in ("musl", "none"):
         problems.append(f"libc is {info.libc}, expected musl")
     return problems + promised.problems(info)
-
-
-def _binary_facts(infos: dict[str, BinaryInfo]) -> tuple[str | None, str]:
-    """The cell's glibc floor (the highest its binaries need) and each binary's hardening summary."""
-    floors = [i.glibc_floor for i in infos.values() if i.glibc_floor]
-    floor = max(floors, key=version_key) if floors else None
-    summaries = {name: info.hardening for name, info in infos.items()}
-    if len(set(summaries.values())) == 1:
-        return floor, next(iter(summaries.values()))
-    return floor, "; ".join(f"{name}: {text}" for name, text in summaries.items())
 
 
 def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool, str]:
@@ -108,7 +97,6 @@ def build_cell(
     infos = {a.target: inspect_binary(a.path) for a in binaries}
     promised = promises(ws.root, job.profile, libc)
     problems = [f"{t}: {p}" for t, info in infos.items() for p in _check_binary(info, platform, promised)]
-    glibc_floor, hardening = _binary_facts(infos)
     try:
         ran, problem = _smoke(result, ws, platform)
     except RulesRustError as exc:
@@ -116,11 +104,9 @@ def build_cell(
     if problem:
         problems.append(problem)
     entry = replace(
-        report.entry_from_result(result),
+        report.entry_from_result(result, infos),
         status="failed" if problems else ("ran" if ran else "built"),
         reason="; ".join(problems),
-        glibc_floor=glibc_floor,
-        hardening=hardening,
     )
     return entry, result
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_rules_rust.report import MatrixEntry, MatrixReport, write_atomic
+from elf_samples import ElfSamples, shared_samples
+
+from pytest_rules_rust.builders.base import Artifact, BuildRequest, BuildResult
+from pytest_rules_rust.inspect.elf import inspect_binary
+from pytest_rules_rust.platforms import AMD64
+from pytest_rules_rust.report import MatrixEntry, MatrixReport, entry_from_result, write_atomic
+from pytest_rules_rust.workspaces import Workspace
 
 
 def test_more_telling_status_wins_and_keeps_duration() -> None:
@@ -94,3 +100,27 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     write_atomic(target, "two")
     assert target.read_text() == "two"
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def _result(tmp_path: Path, binaries: dict[str, Path]) -> BuildResult:
+    request = BuildRequest(Workspace("ws", tmp_path, {}), AMD64)
+    artifacts = tuple(Artifact(path, "binary", target) for target, path in binaries.items())
+    return BuildResult(request, "cargo", artifacts, tmp_path / "build.log", 1.0)
+
+
+def test_a_built_cell_shows_its_binaries_glibc_floor_and_hardening(tmp_path: Path) -> None:
+    samples: ElfSamples = shared_samples()
+    hardened, unhardened = samples.get("hardened"), samples.get("unhardened")
+    entry = entry_from_result(_result(tmp_path, {"a": hardened}))
+    info = inspect_binary(hardened)
+    assert info.glibc_floor and entry.glibc_floor == info.glibc_floor
+    assert entry.hardening == info.hardening and "full RELRO" in entry.hardening
+    both = entry_from_result(_result(tmp_path, {"a": hardened, "b": unhardened}))
+    assert both.hardening == f"a: {info.hardening}; b: {inspect_binary(unhardened).hardening}"
+
+
+def test_a_cell_whose_binary_is_not_elf_leaves_the_columns_empty(tmp_path: Path) -> None:
+    script = tmp_path / "bin.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    entry = entry_from_result(_result(tmp_path, {"bin": script}))
+    assert entry.status == "built" and entry.glibc_floor is None and entry.hardening == ""

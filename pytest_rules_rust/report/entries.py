@@ -8,13 +8,14 @@ them (possibly on an xdist worker) to the controller in the test report's ``user
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ..builders.base import BuildRequest, BuildResult
+    from ..builders.base import Artifact, BuildRequest, BuildResult
     from ..errors import RulesRustError
+    from ..inspect.elf import BinaryInfo
 
 SCHEMA_VERSION = 1
 PROPERTY = "rules_rust_matrix"
@@ -59,10 +60,15 @@ def entry_for(request: BuildRequest, builder: str, **fields: Any) -> MatrixEntry
     )
 
 
-def entry_from_result(result: BuildResult) -> MatrixEntry:
-    """A successful build: status ``built``, its duration, the size of its largest binary and its log."""
-    binaries = [a.path for a in result.artifacts if a.kind == "binary"]
-    size = max((p.stat().st_size for p in binaries if p.exists()), default=None)
+def entry_from_result(result: BuildResult, infos: Mapping[str, BinaryInfo] | None = None) -> MatrixEntry:
+    """A successful build: status ``built``, its duration, the size of its largest binary, its
+    binaries' glibc floor and hardening, and its log. ``infos`` (target → what
+    :func:`~pytest_rules_rust.inspect.elf.inspect_binary` read) saves reading the binaries again."""
+    binaries = [a for a in result.artifacts if a.kind == "binary"]
+    size = max((a.path.stat().st_size for a in binaries if a.path.exists()), default=None)
+    if infos is None:
+        infos = _inspected(binaries)
+    glibc_floor, hardening = binary_facts(infos)
     return entry_for(
         result.request,
         result.builder,
@@ -70,7 +76,36 @@ def entry_from_result(result: BuildResult) -> MatrixEntry:
         duration_s=result.duration_s,
         binary_size=size,
         log=str(result.log),
+        glibc_floor=glibc_floor,
+        hardening=hardening,
     )
+
+
+def binary_facts(infos: Mapping[str, BinaryInfo]) -> tuple[str | None, str]:
+    """A cell's glibc floor (the highest its binaries need) and its binaries' hardening summary
+    (one, when they agree; else one per binary)."""
+    from ..inspect.hardening import version_key
+
+    floors = [i.glibc_floor for i in infos.values() if i.glibc_floor]
+    floor = max(floors, key=version_key) if floors else None
+    summaries = {name: info.hardening for name, info in infos.items()}
+    if len(set(summaries.values())) <= 1:
+        return floor, next(iter(summaries.values()), "")
+    return floor, "; ".join(f"{name}: {text}" for name, text in summaries.items())
+
+
+def _inspected(binaries: Iterable[Artifact]) -> dict[str, BinaryInfo]:
+    # Imported here: the plugin imports this module at start-up, ELF reading only when a build finished.
+    from ..errors import InspectError
+    from ..inspect.elf import inspect_binary
+
+    infos = {}
+    for artifact in binaries:
+        try:
+            infos[artifact.target] = inspect_binary(artifact.path)
+        except (InspectError, OSError):
+            continue  # not an ELF file we can read: the columns stay empty
+    return infos
 
 
 def entry_from_error(
