@@ -36,6 +36,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from ..errors import EngineError, ImageError, UsageError
+from ..outcome import ProcessOutcome
 from ..platforms import Platform
 from ..signals import sigterm_as_interrupt
 from . import ownership
@@ -102,7 +103,7 @@ class RunSpec:
 
 
 @dataclass(frozen=True)
-class ExecResult:
+class ExecResult(ProcessOutcome):
     """The outcome of one container run; the output is in ``log``.
 
     >>> r = ExecResult(rc=0, log=Path("/dev/null"), duration_s=0.1, timed_out=False)
@@ -114,14 +115,6 @@ class ExecResult:
     log: Path
     duration_s: float
     timed_out: bool
-
-    @property
-    def succeeded(self) -> bool:
-        return self.rc == 0 and not self.timed_out
-
-    @property
-    def failed(self) -> bool:
-        return not self.succeeded
 
     def tail(self, lines: int = 40) -> str:
         """The last ``lines`` lines of the log."""

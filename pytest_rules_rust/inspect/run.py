@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EmulationError, InspectError
+from ..outcome import ProcessOutcome
 from .elf import inspect_binary
 
 _HOST_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
@@ -39,7 +40,7 @@ RUN_OBSERVERS: list[Callable[[Path, RunResult], None]] = []
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(ProcessOutcome):
     """One finished (or killed) run. ``via`` is ``native``, ``binfmt`` or ``qemu:<path>``.
 
     >>> RunResult(rc=0, stdout="hi\\n", stderr="", duration_s=0.01, timed_out=False, via="native").succeeded
@@ -53,14 +54,6 @@ class RunResult:
     timed_out: bool
     via: str
     command: tuple[str, ...] = ()
-
-    @property
-    def succeeded(self) -> bool:
-        return self.rc == 0 and not self.timed_out
-
-    @property
-    def failed(self) -> bool:
-        return not self.succeeded
 
     def describe(self) -> str:
         """Multi-line account for failure messages: command, route, exit, output tails."""

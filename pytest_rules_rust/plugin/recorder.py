@@ -55,5 +55,5 @@ def record_failure(
 def on_run(path: Path, result: RunResult) -> None:
     """``inspect.run.RUN_OBSERVERS`` callback: a successful run of a built binary marks it ``ran``."""
     entry = _by_artifact.get(Path(path).resolve())
-    if entry is not None and result.rc == 0 and not result.timed_out:
+    if entry is not None and result.succeeded:
         record(replace(entry, status="ran", duration_s=None, binary_size=None))
