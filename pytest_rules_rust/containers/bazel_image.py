@@ -9,20 +9,27 @@ most once per machine under a file lock, like the base; nothing is ever pulled.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import shutil
 import tarfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..cache import Cache
 from ..platforms import Platform
 from ..progress import Progress
-from . import Engine, detect_engine, image_exists
+from . import Engine, detect_engine
 from .bazelisk import BAZELISK, NpmPin, fetch_package, read_binary
-from .images import LABEL_RECIPE, REPOSITORY, Recipe, builder_recipe, docker_build, ensure_image
+from .images import (
+    LABEL_RECIPE,
+    Recipe,
+    build_once,
+    builder_recipe,
+    docker_build,
+    ensure_image,
+    inputs_digest,
+    local_tag,
+)
 
 #: Bump when the layer's Dockerfile changes in a way the inputs below do not show.
 LAYER_VERSION = "1"
@@ -44,20 +51,18 @@ class BazelImage:
     @property
     def digest(self) -> str:
         """Hash of the base recipe's digest, Bazelisk's integrity and this layer's recipe."""
-        body = json.dumps(
+        return inputs_digest(
             {
                 "base": self.base.digest,
                 "bazelisk": [self.bazelisk.spec, self.bazelisk.integrity],
                 "path": BAZELISK_PATH,
                 "layer": LAYER_VERSION,
-            },
-            sort_keys=True,
+            }
         )
-        return hashlib.sha256(body.encode()).hexdigest()[:12]
 
     @property
     def tag(self) -> str:
-        return f"{REPOSITORY}/{self.name}:{self.digest}-{self.platform.arch}"
+        return local_tag(self.name, self.digest, self.platform)
 
     def dockerfile(self) -> str:
         return (
@@ -77,24 +82,18 @@ def ensure_bazel_image(
 ) -> str:
     """Build ``image`` (and its base) unless the engine has it; parallel callers wait on file locks."""
     engine = engine or detect_engine()
-    if image_exists(engine, image.tag, image.platform):
-        return image.tag
-    ensure_image(image.base, cache, engine=engine, progress=progress)  # under the base's own lock
-    with cache.lock(f"image-{image.name}-{image.digest}-{image.platform.arch}"):
-        if image_exists(engine, image.tag, image.platform):
-            progress(f"image {image.tag} was built by another worker")
-            return image.tag
+
+    def build(work: Path) -> None:
+        ensure_image(image.base, cache, engine=engine, progress=progress)  # under the base's own lock
         started = time.monotonic()
-        work = cache.path("images", f"{image.name}-{image.digest}-{image.platform.arch}")
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
         progress(f"building {image.tag}: {image.base.tag} + Bazelisk {image.bazelisk.version}")
         binary = read_binary(fetch_package(cache, image.bazelisk), image.platform)
         docker_build(
             _context(image.dockerfile(), binary), image.tag, image.platform, engine, work / "build.log"
         )
         progress(f"built {image.tag} in {time.monotonic() - started:.0f} s")
-    return image.tag
+
+    return build_once(image, cache, engine, progress, build)
 
 
 def _context(dockerfile: str, bazelisk: bytes) -> io.BytesIO:

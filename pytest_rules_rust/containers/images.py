@@ -23,11 +23,11 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ..cache import Cache
 from ..errors import ImageError
@@ -110,7 +110,7 @@ class Recipe:
     @property
     def digest(self) -> str:
         """A hash of everything that decides the image's content (not of the mirror's host name)."""
-        body = json.dumps(
+        return inputs_digest(
             {
                 "kind": self.kind,
                 "platform": self.platform.docker,
@@ -119,14 +119,22 @@ class Recipe:
                 "unpacked": sorted(self.unpacked),
                 "script": SCRIPT_VERSION,
                 "env": ENV,
-            },
-            sort_keys=True,
+            }
         )
-        return hashlib.sha256(body.encode()).hexdigest()[:12]
 
     @property
     def tag(self) -> str:
-        return f"{REPOSITORY}/{self.name}:{self.digest}-{self.platform.arch}"
+        return local_tag(self.name, self.digest, self.platform)
+
+
+def inputs_digest(inputs: Mapping[str, Any]) -> str:
+    """The short hash a local image's tag carries: of everything that decides its content."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def local_tag(name: str, digest: str, platform: Platform) -> str:
+    """``pytest-rules-rust/<name>:<digest>-<arch>``: how every image built here is tagged."""
+    return f"{REPOSITORY}/{name}:{digest}-{platform.arch}"
 
 
 def builder_recipe(platform: Platform) -> Recipe:
@@ -180,14 +188,39 @@ def ensure_image(
 ) -> str:
     """Build ``recipe``'s image unless the engine has it; parallel callers wait on one file lock."""
     engine = engine or detect_engine()
-    if image_exists(engine, recipe.tag, recipe.platform):
-        return recipe.tag
-    with cache.lock(f"image-{recipe.name}-{recipe.digest}-{recipe.platform.arch}"):
-        if image_exists(engine, recipe.tag, recipe.platform):
-            progress(f"image {recipe.tag} was built by another worker")
-            return recipe.tag
-        _build(recipe, cache, engine, progress)
-    return recipe.tag
+    return build_once(recipe, cache, engine, progress, lambda work: _build(recipe, work, engine, progress))
+
+
+class LocalImage(Protocol):
+    """An image this machine builds itself, named by the hash of its inputs."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def platform(self) -> Platform: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def tag(self) -> str: ...
+
+
+def build_once(
+    image: LocalImage, cache: Cache, engine: Engine, progress: Progress, build: Callable[[Path], None]
+) -> str:
+    """``image``'s tag, calling ``build(work_dir)`` first unless the engine has the image: under a
+    file lock named after it, so parallel workers wait for the first one and then find the image."""
+    if image_exists(engine, image.tag, image.platform):
+        return image.tag
+    key = f"{image.name}-{image.digest}-{image.platform.arch}"
+    with cache.lock(f"image-{key}"):
+        if image_exists(engine, image.tag, image.platform):
+            progress(f"image {image.tag} was built by another worker")
+            return image.tag
+        work = cache.path("images", key)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        build(work)
+    return image.tag
 
 
 def image_info(engine: Engine, ref: str) -> dict[str, Any]:
@@ -196,10 +229,7 @@ def image_info(engine: Engine, ref: str) -> dict[str, Any]:
     return {"id": attrs["Id"], "arch": attrs.get("Architecture"), "size": attrs.get("Size")}
 
 
-def _build(recipe: Recipe, cache: Cache, engine: Engine, progress: Progress) -> None:
-    work = cache.path("images", f"{recipe.name}-{recipe.digest}-{recipe.platform.arch}")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+def _build(recipe: Recipe, work: Path, engine: Engine, progress: Progress) -> None:
     log = work / "build.log"
     rootfs = work / "rootfs.tar"
     started = time.monotonic()
