@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -72,20 +73,15 @@ def _register_image(sub: Any) -> None:
     )
     image.add_argument("path", metavar="PATH", type=Path, help="OCI layout dir/tarball or docker-archive")
     image.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
-    image.add_argument(
-        "--max-unpacked",
-        type=_size,
-        default=DEFAULT_LIMITS.max_unpacked_bytes,
-        metavar="SIZE",
-        help="stop once the layers unpack to more than SIZE in total (default: 8G)",
-    )
-    image.add_argument(
-        "--max-ratio",
-        type=float,
-        default=DEFAULT_LIMITS.max_ratio,
-        metavar="N",
-        help="stop when a gzip layer unpacks to more than N times its compressed size (default: 100)",
-    )
+    for flag, limit, parse, metavar, help_text in LIMIT_OPTIONS:
+        image.add_argument(
+            flag,
+            dest=limit,
+            type=parse,
+            default=getattr(DEFAULT_LIMITS, limit),
+            metavar=metavar,
+            help=help_text,
+        )
     image.add_argument(
         "--allow-unsafe-entries",
         action="store_true",
@@ -101,10 +97,19 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+#: The ``InspectLimits`` a user may change: (flag, field, parser, metavar, help).
+LIMIT_OPTIONS: tuple[tuple[str, str, Callable[[str], object], str, str], ...] = (
+    ("--max-unpacked", "max_unpacked_bytes", _size, "SIZE",
+     "stop once the layers unpack to more than SIZE in total (default: 8G)"),
+    ("--max-ratio", "max_ratio", float, "N",
+     "stop when a gzip layer unpacks to more than N times its compressed size (default: 100)"),
+)  # fmt: skip
+
+
 def run_inspect_image(args: argparse.Namespace) -> int:
     from ..inspect.oci import inspect_image
 
-    limits = replace(DEFAULT_LIMITS, max_unpacked_bytes=args.max_unpacked, max_ratio=args.max_ratio)
+    limits = replace(DEFAULT_LIMITS, **{limit: getattr(args, limit) for _, limit, *_ in LIMIT_OPTIONS})
     try:
         info = inspect_image(args.path, limits=limits)
     except InspectError as exc:  # one line: the message names the blob and both digests
