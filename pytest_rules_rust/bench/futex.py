@@ -25,7 +25,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class FutexCount:
         return self.calls / self.ops if self.ops else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"calls": self.calls, "errors": self.errors, "ops": self.ops, "per_op": self.per_op}
+        return {**asdict(self), "per_op": self.per_op}
 
     @classmethod
     def from_json(cls, data: object) -> FutexCount | None:

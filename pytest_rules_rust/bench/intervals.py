@@ -24,7 +24,7 @@ import functools
 import random
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from ..errors import BenchError
@@ -66,14 +66,7 @@ class RatioInterval:
         return f"{_fmt(self.ratio)}x [{_fmt(self.low)}–{_fmt(self.high)}]"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "ratio": self.ratio,
-            "low": self.low,
-            "high": self.high,
-            "level": self.level,
-            "rounds": self.rounds,
-            "verdict": self.verdict,
-        }
+        return {**asdict(self), "verdict": self.verdict}
 
 
 def ratio_interval(

@@ -128,32 +128,15 @@ class BinaryInfo:
         return [text for t, text in self.evidence if t == topic]
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON object (exactly ``JSON_KEYS``)."""
-        return {
-            "machine": self.machine,
-            "bits": self.bits,
-            "endianness": self.endianness,
-            "elf_type": self.elf_type,
-            "pie": self.pie,
-            "linkage": self.linkage,
-            "interpreter": self.interpreter,
-            "libc": self.libc,
-            "needed": list(self.needed),
-            "stripped": self.stripped,
-            "debug_info": self.debug_info,
-            "allocators": list(self.allocators),
-            "build_id": self.build_id,
-            "relro": self.relro,
-            "nx": self.nx,
-            "bind_now": self.bind_now,
-            "stack_protector": self.stack_protector,
-            "fortify": self.fortify,
-            "glibc_floor": self.glibc_floor,
-            "summary": self.summary,
-        }
+        """The documented JSON object: exactly ``JSON_KEYS``, in that order (tuples as lists)."""
+        return {key: _json_value(getattr(self, key)) for key in JSON_KEYS}
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), indent=2)
+
+
+def _json_value(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
 
 
 def inspect_binary(path: str | os.PathLike[str]) -> BinaryInfo:
