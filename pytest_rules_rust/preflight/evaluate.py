@@ -93,11 +93,11 @@ class Rec:
 
 @dataclass(frozen=True)
 class StarlarkProblem:
-    """A parse or evaluation error split into parts."""
+    """A parse or evaluation error split into parts: what, where (``file`` as starlark-pyo3
+    names it, "" when the error has no position) and the undefined name, if that was the error."""
 
     message: str
-    file: str
-    line: int
+    loc: m.Loc
     unknown_name: str = ""
 
 
@@ -112,9 +112,9 @@ def parse_error(exc: Exception) -> StarlarkProblem:
     if len(first) > 160:
         first = first[:150].rsplit(",", 1)[0] + ", …"
     pos = _ERR_POS.search(raw)
-    file, line = (pos.group(1), int(pos.group(2))) if pos else ("", 1)
+    loc = m.Loc(pos.group(1), int(pos.group(2))) if pos else m.Loc("", 1)
     nf = _NOT_FOUND.search(raw)
-    return StarlarkProblem(first, file, line, nf.group(1) if nf else "")
+    return StarlarkProblem(first, loc, nf.group(1) if nf else "")
 
 
 @dataclass
@@ -329,12 +329,12 @@ class Session:
                     return mod
                 except sl.StarlarkError as exc:
                     if "Evaluation cancelled" in str(exc):
-                        self.findings.append(guard.too_slow(display, parse_error(exc).line))
+                        self.findings.append(guard.too_slow(display, parse_error(exc).loc.line))
                         self.incomplete.add(package if flavour == "build" else display)
                         return mod
                     prob = parse_error(exc)
                     name = prob.unknown_name
-                    if name and name not in stubs and prob.file == display and allow_stub(name):
+                    if name and name not in stubs and prob.loc.file == display and allow_stub(name):
                         # Names resolve before anything runs: the module is still untouched. Stub, retry.
                         stubs[name] = self.doc_env.get(name) or scope.stub_snippet(name, source)
                         self.eval_snippet(mod, stubs[name])
@@ -415,23 +415,26 @@ class Session:
     # ---- findings ------------------------------------------------------------------------------
     def syntax_finding(self, display: str, source: str, exc: Exception) -> None:
         prob = parse_error(exc)
-        line, hint = prob.line, "fix the syntax; Bazel stops reading the file at this point"
-        end = text.offset_after_line(source, prob.line)
-        opened = text.unclosed_bracket_before(source[:end], prob.line)
+        noticed = prob.loc.line  # where the parser gave up
+        line, hint = noticed, "fix the syntax; Bazel stops reading the file at this point"
+        end = text.offset_after_line(source, noticed)
+        opened = text.unclosed_bracket_before(source[:end], noticed)
         message = prob.message
-        at_end = text.unclosed_at_end(source) if prob.line == 1 else None
+        at_end = text.unclosed_at_end(source) if noticed == 1 else None
         if at_end and at_end[1] > 1:  # starlark-rust puts end-of-file errors at 1:1
             message = f"'{at_end[0]}' opened here is never closed (the file ends first)"
             line, hint = at_end[1], f"close the '{at_end[0]}'"
-        elif opened and opened[1] < prob.line:
-            message = f"'{opened[0]}' opened here is never closed (the parser noticed at line {prob.line})"
+        elif opened and opened[1] < noticed:
+            message = f"'{opened[0]}' opened here is never closed (the parser noticed at line {noticed})"
             line, hint = opened[1], f"close the '{opened[0]}' before the next statement"
         elif "unfinished string" in message:
             hint = "close the string literal on the same line (use triple quotes for multi-line strings)"
         self.findings.append(m.Finding(display, line, "RR001", "error", f"syntax error: {message}", hint))
 
     def eval_finding(self, display: str, prob: StarlarkProblem, flavour: str) -> None:
-        file = prob.file if prob.file and not prob.file.startswith("<") else display
+        # starlark-pyo3 names the file evaluated from a string "<...>": that is ``display``
+        named = bool(prob.loc.file) and not prob.loc.file.startswith("<")
+        where = prob.loc if named else m.Loc(display, prob.loc.line)
         if prob.unknown_name:
             sev: m.Severity = "warning" if self.fragment else "error"
             hint = (
@@ -440,9 +443,8 @@ class Session:
                 else "MODULE.bazel has no load(); use the built-in functions"
             )
             self.findings.append(
-                m.Finding(
-                    file,
-                    prob.line,
+                m.Finding.at(
+                    where,
                     "RR002",
                     sev,
                     f"name '{prob.unknown_name}' is used without load() or definition",
@@ -451,9 +453,8 @@ class Session:
             )
         else:
             self.findings.append(
-                m.Finding(
-                    file,
-                    prob.line,
+                m.Finding.at(
+                    where,
                     "RR003",
                     "warning",
                     f"evaluation stopped: {prob.message}",

@@ -24,6 +24,11 @@ class Finding:
     message: str
     hint: str = ""
 
+    @classmethod
+    def at(cls, loc: Loc, code: str, severity: Severity, message: str, hint: str = "") -> Finding:
+        """The finding about what stands at ``loc``."""
+        return cls(loc.file, loc.line, code, severity, message, hint)
+
     def to_json(self) -> dict[str, Any]:
         """The JSON object the CLI prints for this finding (its fields, in order)."""
         return asdict(self)

@@ -126,9 +126,8 @@ def check_crates(ctx: Ctx) -> Iterator[Finding]:
     found = hubs(ctx)
     for name, (defs, _names) in found.items():
         for dup in defs[1:]:
-            yield Finding(
-                dup.loc.file,
-                dup.loc.line,
+            yield Finding.at(
+                dup.loc,
                 "RR503",
                 ctx.severity(),
                 f"crate hub {name!r} is defined twice (first at {defs[0].loc.file}:{defs[0].loc.line})",

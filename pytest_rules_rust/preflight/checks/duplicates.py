@@ -18,9 +18,8 @@ def check_bazel_deps(ctx: Ctx) -> Iterator[Finding]:
     for dep in ctx.model.bazel_deps:
         if dep.name in first:
             f, ln = first[dep.name]
-            yield Finding(
-                dep.loc.file,
-                dep.loc.line,
+            yield Finding.at(
+                dep.loc,
                 "RR501",
                 ctx.severity(),
                 f"bazel_dep({dep.name!r}) is declared twice (first at {f}:{ln})",
@@ -32,9 +31,8 @@ def check_bazel_deps(ctx: Ctx) -> Iterator[Finding]:
 
 def check_rebinding(ctx: Ctx) -> Iterator[Finding]:
     for b in ctx.model.rebindings:
-        yield Finding(
-            b.loc.file,
-            b.loc.line,
+        yield Finding.at(
+            b.loc,
             "RR502",
             ctx.severity(),
             f"{b.name!r} is bound again at top level (first at line {b.first.line});"
@@ -48,9 +46,8 @@ def check_package_calls(ctx: Ctx) -> Iterator[Finding]:
     for loc in ctx.model.package_calls:
         key = (loc.file, ctx.block_of(loc.line))  # in Markdown, each block is its own BUILD file
         if key in seen:
-            yield Finding(
-                loc.file,
-                loc.line,
+            yield Finding.at(
+                loc,
                 "RR504",
                 ctx.severity(),
                 f"package() is called twice in one BUILD file (first at line {seen[key]})",

@@ -16,9 +16,8 @@ def check_globs(ctx: Ctx) -> Iterator[Finding]:
     for g in ctx.model.globs:
         if g.matches or g.allow_empty is True or not g.include:
             continue
-        yield Finding(
-            g.loc.file,
-            g.loc.line,
+        yield Finding.at(
+            g.loc,
             "RR602",
             "error" if strict or g.allow_empty is False else "warning",
             f"glob({list(g.include)}) matches no files in //{g.package}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from ..labels import Label, looks_like_label
@@ -87,13 +88,10 @@ def _as_manual(f: Finding) -> Finding:
     """A finding on a ``manual`` target: ``bazel build //...`` skips it, so only building it fails."""
     if f.severity != "error":
         return f
-    return Finding(
-        f.file,
-        f.line,
-        f.code,
-        "warning",
-        f"{f.message} (the target is tagged manual: `bazel build //...` skips it, building it fails)",
-        f.hint,
+    return replace(
+        f,
+        severity="warning",
+        message=f"{f.message} (the target is tagged manual: `bazel build //...` skips it, building it fails)",
     )
 
 

@@ -245,9 +245,8 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
         where = (
             "every build of the workspace" if always else "some builds (a .bazelrc config, a manual target)"
         )
-        yield Finding(
-            plat.loc.file,
-            plat.loc.line,
+        yield Finding.at(
+            plat.loc,
             "RR202",
             ctx.severity() if always else "warning",
             f"platform {plat.name!r} ({arch}/{os_}) is built for in {where}, but no Rust triple in "

@@ -48,9 +48,8 @@ def check_rust_resolution(ctx: Ctx) -> Iterator[Finding]:
             "list): use a rules_rust with rust.repository_set (0.63.0 has it) and tie the triples to a "
             "linker constraint"
         )
-        yield Finding(
-            plat.loc.file,
-            plat.loc.line,
+        yield Finding.at(
+            plat.loc,
             "RR809",
             ctx.severity(),
             f"platform {plat.name!r} is musl but resolves, under {pinned.where}, to a gnu Rust toolchain: "

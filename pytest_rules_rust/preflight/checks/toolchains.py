@@ -54,9 +54,8 @@ def check_registered_packages(ctx: Ctx) -> Iterator[Finding]:
         if lab.wildcard:
             if any(t.kind == "toolchain" for t in in_pkg) or ctx.open_packages.get(lab.package):
                 continue
-            yield Finding(
-                reg.loc.file,
-                reg.loc.line,
+            yield Finding.at(
+                reg.loc,
                 "RR401",
                 "error",
                 f"register_toolchains({reg.label!r}): //{lab.package} defines no toolchain()",
@@ -66,18 +65,16 @@ def check_registered_packages(ctx: Ctx) -> Iterator[Finding]:
         target = ctx.targets.get((lab.package, lab.name))
         if target is None:
             if ctx.target_exists(lab.package, lab.name) is False:
-                yield Finding(
-                    reg.loc.file,
-                    reg.loc.line,
+                yield Finding.at(
+                    reg.loc,
                     "RR102",
                     "error",
                     f"register_toolchains({reg.label!r}): no target {lab.name!r} in //{lab.package}",
                     "name the toolchain() target (or use :all)",
                 )
         elif target.kind not in ("toolchain", "alias") and target.origin in ("native", "rule"):
-            yield Finding(
-                reg.loc.file,
-                reg.loc.line,
+            yield Finding.at(
+                reg.loc,
                 "RR401",
                 "error",
                 f"register_toolchains({reg.label!r}) names a {target.kind}, not a toolchain()",
@@ -96,9 +93,8 @@ def check_llvm(ctx: Ctx) -> Iterator[Finding]:
             if not any(
                 lbl.startswith((f"@{name}//", f"@@{name}//")) or lbl == f"@{name}" for lbl in registered
             ):
-                yield Finding(
-                    tag.loc.file,
-                    tag.loc.line,
+                yield Finding.at(
+                    tag.loc,
                     "RR402",
                     "warning",
                     f"LLVM toolchain {name!r} is declared but never registered",
@@ -134,9 +130,8 @@ def check_wired_modules(ctx: Ctx) -> Iterator[Finding]:
         repo = dep.repo_name or dep.name
         used = any(f"@{repo}//" in src or f'"@{repo}"' in src for src in mo.files.values())
         if not used:
-            yield Finding(
-                dep.loc.file,
-                dep.loc.line,
+            yield Finding.at(
+                dep.loc,
                 "RR404",
                 "warning",
                 f"bazel_dep {dep.name!r} is declared but never wired up (nothing references @{repo})",

@@ -111,9 +111,8 @@ def attr_findings(
         return
     for name, attr in sorted(known.items()):
         if attr.mandatory and name not in given:
-            yield Finding(
-                loc.file,
-                loc.line,
+            yield Finding.at(
+                loc,
                 "RR804" if check_types else "RR805",
                 ctx.severity(),
                 f"{where} is missing its mandatory attribute {name!r} ({p.where})",

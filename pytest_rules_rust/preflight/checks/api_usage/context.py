@@ -67,9 +67,8 @@ class ApiCtx:
     def notes(self) -> Iterator[Finding]:
         for repo in sorted(self.noted):
             p = self._resolved[repo]
-            yield Finding(
-                p.pin.loc.file,
-                p.pin.loc.line,
+            yield Finding.at(
+                p.pin.loc,
                 "RR800",
                 "info",
                 no_model_note(p),

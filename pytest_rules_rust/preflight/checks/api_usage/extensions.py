@@ -38,9 +38,8 @@ def check_extensions(api: ApiCtx) -> Iterator[Finding]:
         if kind != "extension" or not isinstance(found, Extension):
             exts = [n for n, k in model.bzl[bzl].exports.items() if k == "extension"]
             near = close_match(ext.name, exts)
-            yield Finding(
-                ext.loc.file,
-                ext.loc.line,
+            yield Finding.at(
+                ext.loc,
                 "RR803",
                 ctx.severity(),
                 clauses(
@@ -67,9 +66,8 @@ def _tags(api: ApiCtx, p: Pinned, bzl: str, ext_id: int, var: str, ext: Extensio
                 p.pin.version,
                 history.present_in(p.pin.module, _has_tag(bzl, ext.name, tag.tag)),
             )
-            yield Finding(
-                tag.loc.file,
-                tag.loc.line,
+            yield Finding.at(
+                tag.loc,
                 "RR803",
                 ctx.severity(),
                 clauses(

@@ -124,9 +124,8 @@ def bzl_file_findings(
                 at.file, at.line, "RR801", api.ctx.severity(), f"{call}({msg})" if call else msg, hint
             )
     elif bzl_file.deprecated:
-        yield Finding(
-            at.file,
-            at.line,
+        yield Finding.at(
+            at,
             "RR808",
             "warning",
             f"{label} is deprecated in {p.where}: {bzl_file.deprecated}",

@@ -52,9 +52,8 @@ def check_targets(api: ApiCtx) -> Iterator[Finding]:
             if found.kwargs:
                 for name, attr in sorted(params.items()):
                     if attr.mandatory and name not in t.attrs and name != "name":
-                        yield Finding(
-                            t.loc.file,
-                            t.loc.line,
+                        yield Finding.at(
+                            t.loc,
                             "RR805",
                             ctx.severity(),
                             f"{where} is missing its mandatory argument {name!r} ({p.where})",
