@@ -29,6 +29,32 @@ REFERENCE = {
 }
 REFERENCE_THREADS = (1, 2, 4, 8)
 
+VERDICTS_INTRO = (
+    "Each ratio is one allocator's median throughput over another's, both measured in the same "
+    "interleaved rounds; the interval is a paired bootstrap over those rounds, so drift that "
+    "slowed both runs of a round cancels. The verdict is *faster* or *slower* only when the whole "
+    "interval lies above or below 1, otherwise *not distinguishable at this noise*. The CPU "
+    "ratio is the same for allocations per CPU second (user + system, all threads): what an "
+    "allocation costs, which a busy neighbour hardly changes, though it misses time spent "
+    "asleep waiting for a lock. Voluntary context switches and futex calls per 1000 allocations "
+    "(first allocator vs second) say why: a thread waiting on a lock sleeps in futex."
+)
+COUNTERS_INTRO = (
+    "From the kernel's accounting of each run's process (`wait4`): voluntary context switches "
+    "(the program blocked, mostly on a futex), involuntary ones (it was preempted) and minor page "
+    "faults (fresh memory touched), each per 1000 allocations and the median over the repeats; "
+    "user and system CPU seconds of the timed part. These move far less than wall time with a "
+    "neighbour's load, with one exception worth knowing: how often a lock-based allocator's "
+    "threads collide depends on how many of them really run at once, i.e. on the cores the "
+    "neighbours leave free. "
+)
+THROUGHPUT_INTRO = (
+    "Throughput is the median over the repeats in million allocations per second (min–max in "
+    "brackets); CV is the coefficient of variation of the throughput; ×system is the speedup "
+    "over the target libc's own malloc (musl's mallocng on musl targets). Peak RSS is the "
+    "program's maximum resident set (under qemu-user it includes the emulator's own memory)."
+)
+
 
 def write_report(
     results: BenchResults, out_dir: Path, plots: Sequence[Path] = (), pairs: Sequence[Pair] | None = None
@@ -59,31 +85,32 @@ def render_report(
     ratios = pair_ratios(results, pairs)
     lines += _verdict_section(results, ratios)
     lines += _counters_section(results, plot_names)
-    lines += [
-        "## Throughput",
-        "",
-        "Throughput is the median over the repeats in million allocations per second (min–max in "
-        "brackets); CV is the coefficient of variation of the throughput; ×system is the speedup "
-        "over the target libc's own malloc (musl's mallocng on musl targets). Peak RSS is the "
-        "program's maximum resident set (under qemu-user it includes the emulator's own memory).",
-        "",
-    ]
+    lines += _section("Throughput", THROUGHPUT_INTRO)
     for (impl, target, workload), points in series(results).items():
         emulated = any(p.emulated for p in points)
-        heading = f"### {workload} — {target} ({_impl_name(impl)})"
-        lines += [heading + (f" — *{EMULATED_NOTE}*" if emulated else ""), ""]
+        lines += [_series_heading(impl, target, workload, EMULATED_NOTE if emulated else ""), ""]
         lines += _table(points)
         name = plot_file_name(impl, target, workload)
         if name in plot_names:
             lines += ["", f"![{workload} {target} {impl}]({name})"]
         lines.append("")
-    lines += ["## What the numbers say", ""]
+    lines += _section("What the numbers say")
     lines += _claim_section(results, ratios)
-    lines += ["", "## Compared with figures measured before", ""]
+    lines += ["", *_section("Compared with figures measured before")]
     lines += _reference_section(results)
-    lines += ["", "## Measurement quality", ""]
+    lines += ["", *_section("Measurement quality")]
     lines += _quality_section(results)
     return "\n".join(lines) + "\n"
+
+
+def _section(title: str, *paragraphs: str) -> list[str]:
+    """``## title`` and its opening paragraphs, each followed by a blank line."""
+    return [f"## {title}", "", *(line for paragraph in paragraphs for line in (paragraph, ""))]
+
+
+def _series_heading(impl: str, target: str, workload: str, note: str = "") -> str:
+    """The heading of one series' table (``note``, e.g. that it ran emulated, in italics)."""
+    return f"### {workload} — {target} ({_impl_name(impl)})" + (f" — *{note}*" if note else "")
 
 
 def _impl_name(impl: str) -> str:
@@ -96,19 +123,7 @@ def per_kop(value: float | None) -> str:
 
 
 def _verdict_section(results: BenchResults, ratios: list[PairRatio]) -> list[str]:
-    out = [
-        "## Verdicts: ratios with 95 % intervals",
-        "",
-        "Each ratio is one allocator's median throughput over another's, both measured in the same "
-        "interleaved rounds; the interval is a paired bootstrap over those rounds, so drift that "
-        "slowed both runs of a round cancels. The verdict is *faster* or *slower* only when the whole "
-        "interval lies above or below 1, otherwise *not distinguishable at this noise*. The CPU "
-        "ratio is the same for allocations per CPU second (user + system, all threads): what an "
-        "allocation costs, which a busy neighbour hardly changes, though it misses time spent "
-        "asleep waiting for a lock. Voluntary context switches and futex calls per 1000 allocations "
-        "(first allocator vs second) say why: a thread waiting on a lock sleeps in futex.",
-        "",
-    ]
+    out = _section("Verdicts: ratios with 95 % intervals", VERDICTS_INTRO)
     if not ratios:
         return [*out, "No pair was measured (the pairs need both allocators at the same point).", ""]
     points = {p.key: p for p in results.points}
@@ -117,8 +132,7 @@ def _verdict_section(results: BenchResults, ratios: list[PairRatio]) -> list[str
         by_series.setdefault((r.key.impl, r.key.target, r.key.workload), []).append(r)
     for (impl, target, workload), rows in by_series.items():
         emulated = any(r.emulated for r in rows)
-        heading = f"### {workload} — {target} ({_impl_name(impl)})"
-        out += [heading + (f" — *{EMULATED_NOTE}*" if emulated else ""), ""]
+        out += [_series_heading(impl, target, workload, EMULATED_NOTE if emulated else ""), ""]
         out += [
             "| pair | threads | ratio [95 % interval] | verdict | CPU ratio [95 % interval] "
             "| vol. csw / 1k ops | futex / 1k ops |",
@@ -163,25 +177,13 @@ def verdict_text(interval: RatioInterval) -> str:
 
 
 def _counters_section(results: BenchResults, plot_names: Sequence[str]) -> list[str]:
-    out = [
-        "## Contention counters",
-        "",
-        "From the kernel's accounting of each run's process (`wait4`): voluntary context switches "
-        "(the program blocked, mostly on a futex), involuntary ones (it was preempted) and minor page "
-        "faults (fresh memory touched), each per 1000 allocations and the median over the repeats; "
-        "user and system CPU seconds of the timed part. These move far less than wall time with a "
-        "neighbour's load, with one exception worth knowing: how often a lock-based allocator's "
-        "threads collide depends on how many of them really run at once, i.e. on the cores the "
-        "neighbours leave free. "
-        + (results.futex_note[0].upper() + results.futex_note[1:] + "." if results.futex_note else ""),
-        "",
-    ]
+    futex_note = results.futex_note[0].upper() + results.futex_note[1:] + "." if results.futex_note else ""
+    out = _section("Contention counters", COUNTERS_INTRO + futex_note)
     for (impl, target, workload), points in series(results).items():
         emulated = any(p.emulated for p in points)
-        heading = f"### {workload} — {target} ({_impl_name(impl)})"
-        note = " — *emulated: the counts are qemu-user's threads'*" if emulated else ""
+        note = "emulated: the counts are qemu-user's threads'" if emulated else ""
         out += [
-            heading + note,
+            _series_heading(impl, target, workload, note),
             "",
             "| allocator | threads | vol. csw / 1k ops | invol. csw / 1k ops | minor faults / 1k ops "
             "| futex / 1k ops | user s | sys s |",
