@@ -30,6 +30,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from ..cache import Cache
 from ..errors import BazelUnavailable, BuildError, ImageError, WorkspaceError
@@ -44,41 +45,73 @@ from .bep import BepSummary, read_bep
 
 NO_TOOL_REASON = "has neither bazelisk nor bazel on its PATH"
 
+
+class BazelExit(NamedTuple):
+    """What a Bazel exit code means, and what to do about it."""
+
+    name: str
+    meaning: str
+    hint: str = "read the build log"
+
+
 # https://bazel.build/run/scripts#exit-codes
-EXIT_CODES: dict[int, tuple[str, str]] = {
-    0: ("SUCCESS", "the build succeeded"),
-    1: ("BUILD_FAILURE", "the build failed: a target did not compile, link or analyse"),
-    2: ("COMMAND_LINE_ERROR", "Bazel rejected the command line, a flag or an environment variable"),
-    3: ("TESTS_FAILED", "the build succeeded but tests failed or timed out"),
-    4: ("NO_TESTS_FOUND", "the build succeeded but no tests were found"),
-    8: ("INTERRUPTED", "the build was interrupted"),
-    9: ("LOCK_HELD_NOBLOCK_FOR_LOCK", "another Bazel command holds the output base lock"),
-    32: (
+EXIT_CODES: dict[int, BazelExit] = {
+    0: BazelExit("SUCCESS", "the build succeeded"),
+    1: BazelExit(
+        "BUILD_FAILURE",
+        "the build failed: a target did not compile, link or analyse",
+        "read the log for the first ERROR line; run preflight on the workspace",
+    ),
+    2: BazelExit(
+        "COMMAND_LINE_ERROR",
+        "Bazel rejected the command line, a flag or an environment variable",
+        "check --rr-bazel-arg values and the workspace's .bazelrc",
+    ),
+    3: BazelExit("TESTS_FAILED", "the build succeeded but tests failed or timed out"),
+    4: BazelExit("NO_TESTS_FOUND", "the build succeeded but no tests were found"),
+    8: BazelExit("INTERRUPTED", "the build was interrupted"),
+    9: BazelExit(
+        "LOCK_HELD_NOBLOCK_FOR_LOCK",
+        "another Bazel command holds the output base lock",
+        "another build uses this output base; wait or remove the stale lock",
+    ),
+    32: BazelExit(
         "REMOTE_ENVIRONMENTAL_ERROR",
         "an external environment failure not on this machine (remote cache/executor)",
+        "check the remote cache/executor flags passed with --rr-bazel-arg",
     ),
-    33: ("OOM_ERROR", "Bazel ran out of memory"),
-    36: ("LOCAL_ENVIRONMENTAL_ERROR", "a local environment problem, suspected permanent (disk, permissions)"),
-    37: ("BLAZE_INTERNAL_ERROR", "Bazel crashed with an internal error"),
-    38: ("TRANSIENT_BUILD_EVENT_SERVICE_UPLOAD_ERROR", "publishing to the Build Event Service failed"),
-    39: ("REMOTE_CACHE_EVICTED", "blobs Bazel needs were evicted from the remote cache"),
-    45: ("PERSISTENT_BUILD_EVENT_SERVICE_UPLOAD_ERROR", "publishing to the Build Event Service failed"),
-}
-_HINTS: dict[int, str] = {
-    1: "read the log for the first ERROR line; run preflight on the workspace",
-    2: "check --rr-bazel-arg values and the workspace's .bazelrc",
-    9: "another build uses this output base; wait or remove the stale lock",
-    32: "check the remote cache/executor flags passed with --rr-bazel-arg",
-    33: "give the container more memory or pass --rr-bazel-arg=--host_jvm_args=-Xmx4g",
-    36: "check free disk space and permissions of the cache directory",
-    37: "retry; if it persists, report it to Bazel with the log",
-    39: "retry, or pass --rr-bazel-arg=--experimental_remote_cache_eviction_retries=3",
+    33: BazelExit(
+        "OOM_ERROR",
+        "Bazel ran out of memory",
+        "give the container more memory or pass --rr-bazel-arg=--host_jvm_args=-Xmx4g",
+    ),
+    36: BazelExit(
+        "LOCAL_ENVIRONMENTAL_ERROR",
+        "a local environment problem, suspected permanent (disk, permissions)",
+        "check free disk space and permissions of the cache directory",
+    ),
+    37: BazelExit(
+        "BLAZE_INTERNAL_ERROR",
+        "Bazel crashed with an internal error",
+        "retry; if it persists, report it to Bazel with the log",
+    ),
+    38: BazelExit(
+        "TRANSIENT_BUILD_EVENT_SERVICE_UPLOAD_ERROR", "publishing to the Build Event Service failed"
+    ),
+    39: BazelExit(
+        "REMOTE_CACHE_EVICTED",
+        "blobs Bazel needs were evicted from the remote cache",
+        "retry, or pass --rr-bazel-arg=--experimental_remote_cache_eviction_retries=3",
+    ),
+    45: BazelExit(
+        "PERSISTENT_BUILD_EVENT_SERVICE_UPLOAD_ERROR", "publishing to the Build Event Service failed"
+    ),
 }
 
 
-def explain_exit(rc: int) -> tuple[str, str]:
-    """Bazel's name and a one-line meaning for an exit code."""
-    return EXIT_CODES.get(rc, (f"EXIT_{rc}", f"Bazel exited with code {rc}"))
+def explain_exit(rc: int) -> BazelExit:
+    """Bazel's name, a one-line meaning and a hint for an exit code."""
+    return EXIT_CODES.get(rc) or BazelExit(f"EXIT_{rc}", f"Bazel exited with code {rc}")
 
 
 def manifest_bazel(workspace_root: Path) -> dict[str, object]:
@@ -160,14 +193,14 @@ def build_command(
 
 
 def failure(rc: int, log: Path, summary: BepSummary | None, tail: str) -> BuildError:
-    name, meaning = explain_exit(rc)
-    lines = [f"bazel build failed with exit code {rc} ({name}): {meaning}"]
+    bazel_exit = explain_exit(rc)
+    lines = [f"bazel build failed with exit code {rc} ({bazel_exit.name}): {bazel_exit.meaning}"]
     if summary is not None:
         for target in summary.failed_targets:
             lines.append(f"  {target.label}: {target.failure or 'failed'}")
     if tail:
         lines += ["last lines of the log:", tail]
-    return BuildError("\n".join(lines), hint=_HINTS.get(rc, "read the build log"), paths={"log": log})
+    return BuildError("\n".join(lines), hint=bazel_exit.hint, paths={"log": log})
 
 
 def _kind(path: Path) -> ArtifactKind:
