@@ -61,6 +61,7 @@ _ELF_MAGIC = b"\x7fELF"
 @dataclass(frozen=True)
 class BinaryCheck:
     kind: ClassVar[str] = "binaryTests"
+    required: ClassVar[tuple[str, ...]] = ("name",)
     keys: ClassVar[frozenset[str]] = frozenset(
         {"name", "paths", "interpreter", *_BOOLS, *_CHOICES, *_STRINGS}
     )

@@ -149,6 +149,7 @@ def _search_all(patterns: Sequence[str], text: str, should: bool, what: str) -> 
 @dataclass(frozen=True)
 class FileExistenceCheck:
     kind: ClassVar[str] = "fileExistenceTests"
+    required: ClassVar[tuple[str, ...]] = ("name", "path")
     keys: ClassVar[frozenset[str]] = frozenset(
         {"name", "path", "shouldExist", "permissions", "uid", "gid", "isExecutableBy"}
     )
@@ -209,6 +210,7 @@ class FileExistenceCheck:
 @dataclass(frozen=True)
 class FileContentCheck:
     kind: ClassVar[str] = "fileContentTests"
+    required: ClassVar[tuple[str, ...]] = ("name", "path")
     keys: ClassVar[frozenset[str]] = frozenset({"name", "path", "expectedContents", "excludedContents"})
     needs_commands: ClassVar[bool] = False
     name: str
@@ -317,6 +319,7 @@ class MetadataCheck:
 @dataclass(frozen=True)
 class CommandCheck:
     kind: ClassVar[str] = "commandTests"
+    required: ClassVar[tuple[str, ...]] = ("name", "command")
     keys: ClassVar[frozenset[str]] = frozenset(
         {
             "name",
@@ -377,26 +380,14 @@ class CommandCheck:
 
 
 Check = FileExistenceCheck | FileContentCheck | MetadataCheck | CommandCheck | BinaryCheck
-_KINDS: dict[str, Callable[[Mapping[str, Any], str], Check]] = {
-    "fileExistenceTests": FileExistenceCheck.parse,
-    "fileContentTests": FileContentCheck.parse,
-    "commandTests": CommandCheck.parse,
-    "binaryTests": BinaryCheck.parse,
-}
-_KEY_SETS: dict[str, frozenset[str]] = {
-    "fileExistenceTests": FileExistenceCheck.keys,
-    "fileContentTests": FileContentCheck.keys,
-    "commandTests": CommandCheck.keys,
-    "binaryTests": BinaryCheck.keys,
-    "metadataTest": MetadataCheck.keys,
-}
-_REQUIRED = {
-    "fileExistenceTests": ("name", "path"),
-    "fileContentTests": ("name", "path"),
-    "commandTests": ("name", "command"),
-    "binaryTests": ("name",),
-}
-_TOP_KEYS = frozenset({"schemaVersion", "globalEnvVars", "metadataTest", *_KINDS})
+#: The kinds that stand in the YAML as lists of checks (``metadataTest`` is one mapping).
+LIST_KINDS: tuple[type[FileExistenceCheck | FileContentCheck | CommandCheck | BinaryCheck], ...] = (
+    FileExistenceCheck,
+    FileContentCheck,
+    CommandCheck,
+    BinaryCheck,
+)
+_TOP_KEYS = frozenset({"schemaVersion", "globalEnvVars", MetadataCheck.kind, *(k.kind for k in LIST_KINDS)})
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -490,22 +481,22 @@ class StructureSpec:
             )
         _check_keys(raw, _TOP_KEYS, path, "the top level")
         checks: list[Check] = []
-        for kind, parse in _KINDS.items():
-            items = raw.get(kind) or []
+        for kind in LIST_KINDS:
+            items = raw.get(kind.kind) or []
             if not isinstance(items, list):
-                raise UsageError(f"{path}: {kind} must be a list")
+                raise UsageError(f"{path}: {kind.kind} must be a list")
             for number, item in enumerate(items):
-                where = f"{kind}[{number}]"
+                where = f"{kind.kind}[{number}]"
                 if not isinstance(item, dict):
                     raise UsageError(f"{path}: {where} must be a mapping")
-                _check_keys(item, _KEY_SETS[kind], path, where)
-                for key in _REQUIRED[kind]:
+                _check_keys(item, kind.keys, path, where)
+                for key in kind.required:
                     if key not in item:
                         raise UsageError(f"{path}:{getattr(item, 'line', '?')}: {where} has no {key!r}")
-                checks.append(_at(path, item, parse, where))
+                checks.append(_at(path, item, kind.parse, where))
         if raw.get("metadataTest"):
             meta = raw["metadataTest"]
-            _check_keys(meta, _KEY_SETS["metadataTest"], path, "metadataTest")
+            _check_keys(meta, MetadataCheck.keys, path, "metadataTest")
             checks.append(_at(path, meta, MetadataCheck.parse, "metadataTest"))
         global_env = {k: v for k, v, _ in _pairs(raw.get("globalEnvVars", []), "globalEnvVars")}
         return cls(path, tuple(checks), global_env)
