@@ -8,9 +8,9 @@ and where it came from. Models are stored as JSON (``to_json`` / ``from_json``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 FORMAT = 1  # bump when the JSON layout changes; older files are re-extracted or ignored
 
@@ -131,10 +131,6 @@ class ApiModel:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (attributes as ``[type, mandatory]`` pairs to stay small)."""
-
-        def attrs(a: Mapping[str, Attr]) -> dict[str, list[Any]]:
-            return {k: [v.type, v.mandatory] for k, v in sorted(a.items())}
-
         return {
             "format": FORMAT,
             "module": self.module,
@@ -148,50 +144,15 @@ class ApiModel:
             },
             "symbols": {k: dict(sorted(v.items())) for k, v in sorted(self.symbols.items()) if v},
             "values": {k: dict(sorted(v.items())) for k, v in sorted(self.values.items()) if v},
-            "rules": {
-                k: {
-                    "name": r.name,
-                    "file": r.file,
-                    "attrs": attrs(r.attrs),
-                    "outputs": list(r.outputs),
-                    "executable": r.executable,
-                    "test": r.test,
-                }
-                for k, r in sorted(self.rules.items())
-            },
-            "macros": {
-                k: {
-                    "name": m.name,
-                    "file": m.file,
-                    "params": dict(m.params),
-                    "kwargs": m.kwargs,
-                    "creates": list(m.creates),
-                    "creates_known": m.creates_known,
-                }
-                for k, m in sorted(self.macros.items())
-            },
-            "extensions": {
-                k: {
-                    "name": e.name,
-                    "file": e.file,
-                    "tags": {t: attrs(tc.attrs) for t, tc in sorted(e.tags.items())},
-                    "repos": list(e.repos),
-                }
-                for k, e in sorted(self.extensions.items())
-            },
-            "packages": {
-                k: {"targets": list(p.targets), "toolchain_types": list(p.toolchain_types), "open": p.open}
-                for k, p in sorted(self.packages.items())
-            },
+            "rules": {k: _record_json(r, attrs=_attrs_json) for k, r in sorted(self.rules.items())},
+            "macros": {k: _record_json(m) for k, m in sorted(self.macros.items())},
+            "extensions": {k: _record_json(e, tags=_tags_json) for k, e in sorted(self.extensions.items())},
+            "packages": {k: _record_json(p) for k, p in sorted(self.packages.items())},
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApiModel:
         """The inverse of :meth:`to_json`."""
-
-        def attrs(a: Mapping[str, Any]) -> dict[str, Attr]:
-            return {k: Attr(str(v[0]), bool(v[1])) for k, v in a.items()}
-
         return cls(
             module=str(data["module"]),
             version=str(data["version"]),
@@ -203,39 +164,48 @@ class ApiModel:
             },
             symbols={k: dict(v) for k, v in data.get("symbols", {}).items()},
             values={k: dict(v) for k, v in data.get("values", {}).items()},
-            rules={
-                k: Rule(
-                    v["name"],
-                    v["file"],
-                    attrs(v["attrs"]),
-                    tuple(v.get("outputs", ())),
-                    bool(v.get("executable")),
-                    bool(v.get("test")),
-                )
-                for k, v in data.get("rules", {}).items()
-            },
-            macros={
-                k: Macro(
-                    v["name"],
-                    v["file"],
-                    {p: bool(req) for p, req in v["params"].items()},
-                    bool(v.get("kwargs")),
-                    tuple(v.get("creates", ())),
-                    bool(v.get("creates_known")),
-                )
-                for k, v in data.get("macros", {}).items()
-            },
-            extensions={
-                k: Extension(
-                    v["name"],
-                    v["file"],
-                    {t: TagClass(attrs(a)) for t, a in v["tags"].items()},
-                    tuple(v.get("repos", ())),
-                )
-                for k, v in data.get("extensions", {}).items()
-            },
-            packages={
-                k: Package(tuple(v["targets"]), tuple(v["toolchain_types"]), bool(v["open"]))
-                for k, v in data.get("packages", {}).items()
-            },
+            rules={k: _record(Rule, v, attrs=_attrs) for k, v in data.get("rules", {}).items()},
+            macros={k: _record(Macro, v) for k, v in data.get("macros", {}).items()},
+            extensions={k: _record(Extension, v, tags=_tags) for k, v in data.get("extensions", {}).items()},
+            packages={k: _record(Package, v) for k, v in data.get("packages", {}).items()},
         )
+
+
+# --- the records' JSON: their fields by name, tuples as lists, attributes as [type, mandatory] ---
+_R = TypeVar("_R", Rule, Macro, Extension, Package)
+
+
+def _record_json(
+    record: Rule | Macro | Extension | Package, **encode: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """A record's JSON object: every field by name, ``encode[field]`` where given."""
+    return {f.name: encode.get(f.name, _json_value)(getattr(record, f.name)) for f in fields(record)}
+
+
+def _record(cls: type[_R], data: Mapping[str, Any], **decode: Callable[[Any], Any]) -> _R:
+    """The inverse of :func:`_record_json`; a field the object lacks keeps its default."""
+    return cls(**{f.name: decode.get(f.name, _value)(data[f.name]) for f in fields(cls) if f.name in data})
+
+
+def _json_value(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else dict(value) if isinstance(value, Mapping) else value
+
+
+def _value(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _attrs_json(attrs: Mapping[str, Attr]) -> dict[str, list[Any]]:
+    return {k: [v.type, v.mandatory] for k, v in sorted(attrs.items())}
+
+
+def _attrs(data: Mapping[str, Any]) -> dict[str, Attr]:
+    return {k: Attr(str(v[0]), bool(v[1])) for k, v in data.items()}
+
+
+def _tags_json(tags: Mapping[str, TagClass]) -> dict[str, dict[str, list[Any]]]:
+    return {t: _attrs_json(tc.attrs) for t, tc in sorted(tags.items())}
+
+
+def _tags(data: Mapping[str, Any]) -> dict[str, TagClass]:
+    return {t: TagClass(_attrs(a)) for t, a in data.items()}
