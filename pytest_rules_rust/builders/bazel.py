@@ -28,20 +28,20 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Unpack
 
 from ..cache import Cache
 from ..errors import BazelUnavailable, BuildError, ImageError, WorkspaceError
 from ..platforms import Platform
-from ..progress import Progress
 from ..workspaces import manifest_table
 from .base import Artifact, ArtifactKind, BuildRequest, BuildResult
 from .bazel_download import bazelisk_download
 from .bazel_paths import CONTAINER_CACHE, CONTAINER_OUT, BazelPaths
 from .bazel_tool import CONTAINER_BINARY, BazelVersion, check_binary, resolve_version
 from .bep import BepSummary, read_bep
+from .container_builder import BuilderOptions, ContainerBuilder
 
 NO_TOOL_REASON = "has neither bazelisk nor bazel on its PATH"
 
@@ -245,7 +245,7 @@ def collect_artifacts(
 # --- the builder ----------------------------------------------------------------------------------
 
 
-class BazelBuilder:
+class BazelBuilder(ContainerBuilder):
     """Runs Bazelisk or the user's Bazel inside the Bazel image; see the module docstring for the phases."""
 
     name = "bazel"
@@ -254,44 +254,35 @@ class BazelBuilder:
         self,
         cache: Cache | None = None,
         *,
-        image: str | None = None,
-        image_source: str = "local",
         online: bool = False,
         bazel_binary: Path | None = None,
         default_version: str | None = None,
-        progress: Progress | None = None,
-        images: Callable[[Platform], str] | None = None,
+        **options: Unpack[BuilderOptions],
     ) -> None:
-        self.cache = cache or Cache()
-        self.image = image
-        self.image_source = image_source
+        super().__init__(cache, **options)
         self.online = online
         self.bazel_binary = bazel_binary
         self.default_version = default_version
-        self.progress = progress or (lambda _message: None)
-        self.images = images
 
-    def _image(self, host: Platform) -> str:
-        """Our own image (built once, never pulled) unless an explicit or public one is asked for;
-        ``images`` (the plugin's ``builder_image`` fixture) decides when given."""
-        from ..containers.bazel_image import bazel_image, ensure_bazel_image
-        from ..containers.images import builder_image_ref, require_image
+    def image_for(self, platform: Platform) -> str:
+        """The shared choice; a missing forced or public image makes Bazel unavailable (a skip)."""
+        from ..containers.images import builder_image_ref
 
-        local = self.image is None and self.image_source == "local"
-        ref = self.image or builder_image_ref(host, "public", "bazel")
         try:
-            if self.images is not None:
-                return self.images(host)
-            if local:
-                return ensure_bazel_image(bazel_image(host), self.cache, progress=self.progress)
-            return require_image(ref, host)
+            return super().image_for(platform)
         except ImageError as exc:
-            if local:  # our image failed to build: a failure, not a skip
+            if self.local_image:  # our image failed to build: a failure, not a skip
                 raise
+            ref = self.image or builder_image_ref(platform, "public", self.name)
             raise BazelUnavailable(  # offline mode never pulls
-                f"the Bazel image {ref} for {host} is not present (offline mode never pulls)",
+                f"the Bazel image {ref} for {platform} is not present (offline mode never pulls)",
                 hint=f"{exc.hint}; or drop --rr-bazel-image/--rr-image-source public to use the local image",
             ) from exc
+
+    def local_image_for(self, platform: Platform) -> str:
+        from ..containers.bazel_image import bazel_image, ensure_bazel_image
+
+        return ensure_bazel_image(bazel_image(platform), self.cache, progress=self.progress)
 
     def find_tool(self, image: str, host: Platform, log: Path) -> str:
         """``bazelisk`` or ``bazel`` inside the image; BazelUnavailable (a skip reason) when neither."""
@@ -343,7 +334,7 @@ class BazelBuilder:
             paths.bazelisk_home,
         ):
             directory.mkdir(parents=True, exist_ok=True)
-        image = self._image(request.host)
+        image = self.image_for(request.host)
         mounts = [
             Mount(request.workspace.root.resolve(), "/work"),
             Mount(paths.repository_cache.parent, CONTAINER_CACHE),

@@ -27,19 +27,19 @@ import re
 import shutil
 import time
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from ..cache import Cache
 from ..errors import BuildError, UsageError, WorkspaceError
 from ..platforms import AMD64, ARM64, Platform
-from ..progress import Progress
 from ..workspaces import MANIFEST, manifest_table
 from .base import Artifact, BuildRequest, BuildResult
 from .cargo_script import MISSING_PART_RC, SCRIPT
+from .container_builder import BuilderOptions, ContainerBuilder
 
 if TYPE_CHECKING:
     from ..containers import Engine
@@ -277,7 +277,7 @@ def _compiled_units(log: Path) -> list[str]:
     return re.findall(r"^\s*Compiling (\S+ v\S+)", text, flags=re.MULTILINE)
 
 
-class CargoBuilder:
+class CargoBuilder(ContainerBuilder):
     """``build(request, out_dir) -> BuildResult`` with cargo in the builder containers.
 
     ``image`` forces an image reference for every platform (it must exist locally); with
@@ -289,33 +289,14 @@ class CargoBuilder:
     name = "cargo"
 
     def __init__(
-        self,
-        cache: Cache | None = None,
-        *,
-        image: str | None = None,
-        image_source: str = "local",
-        progress: Progress | None = None,
-        engine: Engine | None = None,
-        images: Callable[[Platform], str] | None = None,
+        self, cache: Cache | None = None, *, engine: Engine | None = None, **options: Unpack[BuilderOptions]
     ) -> None:
-        self.cache = cache or Cache()
-        self.image = image
-        self.image_source = image_source
-        self.progress = progress or (lambda _message: None)
+        super().__init__(cache, **options)
         self.engine = engine
-        self.images = images
 
-    def image_for(self, platform: Platform) -> str:
-        """The builder image for ``platform``: from ``images`` when given (the plugin's
-        ``builder_image`` fixture), else forced, public (must be present), or the local recipe."""
-        from ..containers.images import builder_image_ref, ensure_builder_image, require_image
+    def local_image_for(self, platform: Platform) -> str:
+        from ..containers.images import ensure_builder_image
 
-        if self.images is not None:
-            return self.images(platform)
-        if self.image:
-            return require_image(self.image, platform)
-        if self.image_source == "public":
-            return require_image(builder_image_ref(platform, "public", "cargo"), platform)
         return ensure_builder_image(platform, self.cache, progress=self.progress)
 
     def paths(self, request: BuildRequest, plan: CargoPlan, out_dir: Path) -> CargoPaths:
