@@ -15,22 +15,45 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import RulesRustError, UsageError
 from ..signals import exit_code, sigterm_as_interrupt
 
-# Module names under pytest_rules_rust.cli, in the order `--help` lists them.
-SUBCOMMAND_MODULES = (
-    "workspace_cmds",  # list, materialise
-    "preflight_cmd",  # preflight
-    "build_cmd",  # build
-    "matrix_cmd",  # matrix (the main job)
-    "inspect_cmds",  # inspect-binary, inspect-image
-    "bench_cmd",  # bench
-    "doctor_cmd",  # doctor
-)
+#: What a subcommand runs: parsed arguments in, exit code out.
+Handler = Callable[[argparse.Namespace], int]
+#: What a subcommand's module gives for it: adds its arguments to its parser, returns its handler.
+AddArguments = Callable[[argparse.ArgumentParser], Handler]
+
+#: Every subcommand, in the order ``--help`` lists them: (module under ``pytest_rules_rust.cli``
+#: whose ``COMMANDS[name]`` adds its arguments and returns its handler, one line for ``--help``).
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("workspace_cmds", "list the workspace templates and their parameters"),
+    "materialise": ("workspace_cmds", "copy a workspace template to DEST with parameters applied"),
+    "preflight": (
+        "preflight_cmd",
+        "check a workspace (or the Starlark blocks of a Markdown file) statically",
+    ),
+    "build": ("build_cmd", "materialise a workspace and build it for a platform in a builder container"),
+    "matrix": (
+        "matrix_cmd",
+        "build every fixture workspace for each platform in containers, inspect and run the results",
+    ),
+    "inspect-binary": (
+        "inspect_cmds",
+        "report machine, linkage, libc, allocators, hardening, glibc floor… of an ELF file",
+    ),
+    "inspect-image": (
+        "inspect_cmds",
+        "report digest, short tag and every platform of an OCI layout or docker-archive tarball",
+    ),
+    "bench": (
+        "bench_cmd",
+        "allocator throughput benchmarks: results.json (pytest-benchmark schema), CSV, plots, report.md",
+    ),
+    "doctor": ("doctor_cmd", "check Docker, binfmt/qemu, builder images, Bazel, buildifier and toolchains"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,20 +75,20 @@ def program_name(argv0: str | None = None) -> str:
 
 
 def build_parser(prog: str | None = None, only: str | None = None) -> argparse.ArgumentParser:
-    """The parser with every subcommand, or only the module ``only`` (a faster start for one command)."""
+    """The parser with every subcommand listed; the arguments of every subcommand, or only of the
+    subcommand ``only`` (then only its module is imported: a faster start)."""
     parser = _Parser(
         prog=prog or program_name(),
         description="pytest-rules-rust: the same functions the pytest plugin uses, from the command line.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    for name in SUBCOMMAND_MODULES if only is None else (only,):
-        module = importlib.import_module(f"{__name__}.{name}")
-        module.register(sub)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        command = sub.add_parser(name, help=help_text)
+        if only in (None, name):
+            module = importlib.import_module(f"{__name__}.{module_name}")
+            command.set_defaults(handler=module.COMMANDS[name](command))
     return parser
 
-
-# Subcommands whose module can be loaded alone when they are the first argument (start-up time).
-FAST_START = {"preflight": "preflight_cmd"}
 
 #: Subcommands that start containers: they first sweep what killed earlier runs left, as the plugin does.
 ENGINE_COMMANDS = frozenset({"build", "matrix", "bench"})
@@ -86,7 +109,7 @@ def _sweep_leftovers(quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(prog, FAST_START.get(args_list[0]) if args_list else None)
+    parser = build_parser(prog, args_list[0] if args_list and args_list[0] in SUBCOMMANDS else None)
     _Parser.json_errors = "--json" in args_list
     args = parser.parse_args(args_list)
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from . import AddArguments, Handler
 
 ALLOCATORS = ("system", "jemalloc", "mimalloc")  # as bench.runner.ALLOCATORS, without importing matplotlib
 
@@ -23,13 +24,12 @@ def _csv(text: str, what: str, kind: type = str) -> tuple[Any, ...]:
         raise UsageError(f"{what}: {exc}", hint=f"give a comma-separated list of {kind.__name__}") from exc
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "bench",
-        help="allocator throughput benchmarks: results.json (pytest-benchmark schema), CSV, plots, report.md",
-        description="Build the allocator benchmark (Rust, and its C twin on musl targets) for each target, "
+def arguments(p: argparse.ArgumentParser) -> Handler:
+    """``bench``'s arguments; returns its handler."""
+    p.description = (
+        "Build the allocator benchmark (Rust, and its C twin on musl targets) for each target, "
         "run every allocator × workload × thread count with warm-up and interleaved repeats, and write "
-        "results.json, results.csv, PNG plots and report.md into --out.",
+        "results.json, results.csv, PNG plots and report.md into --out."
     )
     p.add_argument("--quick", action="store_true", help="short runs: larson only, fewer ops and repeats")
     p.add_argument(
@@ -112,7 +112,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, required=True, help="directory for results.json, CSV, plots, report.md"
     )
-    p.set_defaults(handler=run)
+    return run
 
 
 def run(args: argparse.Namespace) -> int:
@@ -193,3 +193,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         print(f"saved as {args.save}: {store.save(results, args.save)}")
     return code
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {"bench": arguments}

@@ -12,21 +12,18 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..builders import BUILDERS, build, options_from_settings
 from ..builders.base import BuildRequest
 from ..cache import Cache
 from ..platforms import AMD64, Platform
 from ..settings import Settings
+from . import AddArguments, Handler
 
 
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "build",
-        help="materialise a workspace and build it for a platform in a builder container",
-        description=__doc__,
-    )
+def arguments(parser: argparse.ArgumentParser) -> Handler:
+    """``build``'s arguments (described by this module's docstring); returns its handler."""
+    parser.description = __doc__
     parser.add_argument("name", metavar="NAME", help="workspace template name, or a path to a workspace")
     parser.add_argument("--platform", required=True, help="target platform: linux/amd64 or linux/arm64")
     parser.add_argument("--libc", choices=("gnu", "musl"), default="gnu", help="C library (default: gnu)")
@@ -52,7 +49,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--cache-dir", type=Path, help="cache directory (default: $PYTEST_RULES_RUST_CACHE)")
     parser.add_argument("--timeout", default="1800", help="seconds before the build is killed (default 1800)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.set_defaults(handler=run)
+    return run
 
 
 def _default_out(name: str, platform: Platform, libc: str, profile: str) -> Path:
@@ -101,3 +98,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"log      {result.log}")
     print(f"built {workspace.name} for {platform} ({args.libc}, {args.profile}) in {result.duration_s:.1f} s")
     return 0
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {"build": arguments}

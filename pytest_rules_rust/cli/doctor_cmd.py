@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from ..cache import Cache
 from ..doctor import diagnose, render
+from . import AddArguments, Handler
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "doctor",
-        help="check Docker, binfmt/qemu, builder images, Bazel, buildifier and toolchains",
-        description="Exit 0 when every required part is present, 1 otherwise.",
-    )
+def arguments(p: argparse.ArgumentParser) -> Handler:
+    """``doctor``'s arguments; returns its handler."""
+    p.description = "Exit 0 when every required part is present, 1 otherwise."
     p.add_argument("--bazel", action="store_true", help="also require Bazel (for --rr-builder bazel)")
     p.add_argument(
         "--bazel-binary",
@@ -33,7 +30,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--cache-dir", type=Path, default=None, help="cache directory to check")
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
-    p.set_defaults(handler=run)
+    return run
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,3 +45,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(checks))
     return 0 if all(c.ok or not c.required for c in checks) else 1
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {"doctor": arguments}

@@ -13,11 +13,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from ..errors import InspectError
 from ..inspect.bounded import DEFAULT_LIMITS, parse_size
 from ..inspect.elf import inspect_binary
+from . import AddArguments, Handler
 
 BINARY_HINT = "pass the path of an ELF executable or library, e.g. an artifact path printed by `build --json`"
 IMAGE_HINT = "rebuild the image, or pass an OCI layout directory or tarball, or a docker-archive tarball"
@@ -28,16 +28,11 @@ def one_line(exc: InspectError, default_hint: str) -> InspectError:
     return InspectError(f"{exc.message} (hint: {exc.hint or default_hint})")
 
 
-def register(sub: Any) -> None:
-    binary = sub.add_parser(
-        "inspect-binary",
-        help="report machine, linkage, libc, allocators, hardening, glibc floor… of an ELF file",
-    )
+def binary_arguments(binary: argparse.ArgumentParser) -> Handler:
+    """``inspect-binary``'s arguments; returns its handler."""
     binary.add_argument("file", metavar="FILE", type=Path, help="the ELF file to inspect")
     binary.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
-    binary.set_defaults(handler=run_inspect_binary)
-    # --- inspect-image: its parser is registered below --------------------
-    _register_image(sub)
+    return run_inspect_binary
 
 
 def run_inspect_binary(args: argparse.Namespace) -> int:
@@ -64,12 +59,11 @@ def run_inspect_binary(args: argparse.Namespace) -> int:
 # === inspect-image =====================================================================
 
 
-def _register_image(sub: Any) -> None:
-    image = sub.add_parser(
-        "inspect-image",
-        help="report digest, short tag and every platform of an OCI layout or docker-archive tarball",
-        description="Inspect an OCI layout directory or tarball, or a docker-archive tarball, verifying "
-        "every blob's sha256. A blob that does not match its digest exits 1 with one line naming it.",
+def image_arguments(image: argparse.ArgumentParser) -> Handler:
+    """``inspect-image``'s arguments; returns its handler."""
+    image.description = (
+        "Inspect an OCI layout directory or tarball, or a docker-archive tarball, verifying "
+        "every blob's sha256. A blob that does not match its digest exits 1 with one line naming it."
     )
     image.add_argument("path", metavar="PATH", type=Path, help="OCI layout dir/tarball or docker-archive")
     image.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
@@ -87,7 +81,7 @@ def _register_image(sub: Any) -> None:
         action="store_true",
         help="exit 0 even when layers hold absolute or ../ paths or device nodes (still listed)",
     )
-    image.set_defaults(handler=run_inspect_image)
+    return run_inspect_image
 
 
 def _size(text: str) -> int:
@@ -144,3 +138,10 @@ def run_inspect_image(args: argparse.Namespace) -> int:
         for entry in item.filesystem().values():
             print(f"      {entry.permissions} {entry.uid}:{entry.gid} {entry.size:>10} {entry.path}")
     return status
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {
+    "inspect-binary": binary_arguments,
+    "inspect-image": image_arguments,
+}

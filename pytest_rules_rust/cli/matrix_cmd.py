@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ..platforms import ALL_PLATFORMS, Platform
 from ..settings import Settings
+from . import AddArguments, Handler
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "matrix",
-        help="build every fixture workspace for each platform in containers, inspect and run the results",
-        description="The main job. Writes workspaces, builds, logs and report/matrix.{json,md} under --out. "
-        "Exit 0 when no cell failed, 1 otherwise.",
+def arguments(p: argparse.ArgumentParser) -> Handler:
+    """``matrix``'s arguments; returns its handler."""
+    p.description = (
+        "The main job. Writes workspaces, builds, logs and report/matrix.{json,md} under --out. "
+        "Exit 0 when no cell failed, 1 otherwise."
     )
     p.add_argument("--out", type=Path, default=Path("out"), help="output directory (default: ./out)")
     p.add_argument("--workspace", action="append", default=[], metavar="NAME", help="only these (repeatable)")
@@ -31,7 +30,7 @@ def register(sub: Any) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="workspace parameter")
     p.add_argument("--template-dir", action="append", default=[], type=Path, help="extra template directory")
     p.add_argument("--cache-dir", type=Path, default=None)
-    p.set_defaults(handler=run)
+    return run
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,3 +56,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.to_text())
     print(f"report: {job.out_dir / 'report' / 'matrix.md'}")
     return 1 if report.counts().get("failed") else 0
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {"matrix": arguments}

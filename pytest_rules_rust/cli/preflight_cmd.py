@@ -10,23 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+
+from . import AddArguments, Handler
 
 
-def register(sub: Any) -> None:
-    """Add the ``preflight`` subcommand."""
-    parser = sub.add_parser(
-        "preflight",
-        help="check a workspace (or the Starlark blocks of a Markdown file) statically",
-        description=__doc__,
-    )
+def arguments(parser: argparse.ArgumentParser) -> Handler:
+    """``preflight``'s arguments (described by this module's docstring); returns its handler."""
+    parser.description = __doc__
     parser.add_argument("path", metavar="PATH", help="workspace directory or Markdown/text file")
     parser.add_argument("--json", action="store_true", help='print {"findings": [...]} as JSON')
     parser.add_argument("--no-buildifier", action="store_true", help="skip the buildifier second opinion")
     parser.add_argument(
         "--no-cache", action="store_true", help="do not reuse or store results in the shared cache directory"
     )
-    parser.set_defaults(handler=run)
+    return run
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,3 +47,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report.format())
     return 0 if report.ok else 1
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {"preflight": arguments}

@@ -11,20 +11,22 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from ..errors import UsageError
 from ..workspace_params import render_plain
 from ..workspaces import list_templates, materialise
+from . import AddArguments, Handler
 
 
-def register(sub: Any) -> None:
-    listing = sub.add_parser("list", help="list the workspace templates and their parameters")
+def list_arguments(listing: argparse.ArgumentParser) -> Handler:
+    """``list``'s arguments; returns its handler."""
     listing.add_argument("--json", action="store_true", help="print a JSON list of {name, parameters}")
     _template_dir_arg(listing)
-    listing.set_defaults(handler=run_list)
+    return run_list
 
-    mat = sub.add_parser("materialise", help="copy a workspace template to DEST with parameters applied")
+
+def materialise_arguments(mat: argparse.ArgumentParser) -> Handler:
+    """``materialise``'s arguments; returns its handler."""
     mat.add_argument("name", metavar="NAME", help="template name (see `list`) or a workspace directory")
     mat.add_argument("dest", metavar="DEST", type=Path, help="new or empty destination directory")
     mat.add_argument(
@@ -36,7 +38,7 @@ def register(sub: Any) -> None:
         help="set a parameter (repeatable); lists comma-separated, booleans true/false",
     )
     _template_dir_arg(mat)
-    mat.set_defaults(handler=run_materialise)
+    return run_materialise
 
 
 def _template_dir_arg(parser: argparse.ArgumentParser) -> None:
@@ -81,3 +83,10 @@ def run_materialise(args: argparse.Namespace) -> int:
     workspace = materialise(args.name, args.dest, parse_sets(args.assignments), args.template_dirs)
     print(workspace.root)
     return 0
+
+
+#: subcommand -> adds its arguments, returns its handler (see ``cli.SUBCOMMANDS``)
+COMMANDS: dict[str, AddArguments] = {
+    "list": list_arguments,
+    "materialise": materialise_arguments,
+}
