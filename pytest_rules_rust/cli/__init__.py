@@ -1,7 +1,8 @@
 """``pytest-rules-rust`` (or ``python -m pytest_rules_rust``): subcommands over the plugin's functions.
 
-Each subcommand lives in its own module with ``register(subparsers)``, which adds the parser
-and sets ``handler`` (``args -> int``). Errors become exit codes in exactly one place, here:
+``SUBCOMMANDS`` lists every subcommand and the module it lives in; that module's ``COMMANDS[name]``
+adds its arguments and returns its handler (``args -> int``), and only the module of the command
+being run is imported. Errors become exit codes in exactly one place, here:
 a ``RulesRustError`` prints one paragraph (exit 1, or 2 for usage errors), never a traceback;
 with ``--json`` it is printed as ``{"error": {...}}`` on stdout with the same exit code. Output
 into a pipe that closes early (``| head``) ends quietly. Ctrl-C exits 130 and SIGTERM 143, after
