@@ -399,6 +399,12 @@ class _ReadLayer:
     whiteouts: tuple[str, ...]
     findings: tuple[str, ...]
 
+    def layer(self, digest: str, media_type: str, size: int, blob_path: str) -> LayerInfo:
+        """The layer as the image lists it, with what this pass found in its content."""
+        return LayerInfo(
+            digest, media_type, size, self.diff_id, self.entries, self.whiteouts, blob_path, self.findings
+        )
+
 
 def _read_layer(
     store: Store, handle: IO[bytes], size: int, gzipped: bool, where: str, budget: UnpackBudget
@@ -604,18 +610,7 @@ def _oci_manifest(store: Store, descriptor: Mapping[str, Any], budget: UnpackBud
                 f"{store.path}: digest mismatch for {what}: config diff_id {str(diff_ids[number])[:80]}, "
                 f"uncompressed content has {read.diff_id}"
             )
-        layers.append(
-            LayerInfo(
-                blob_digest,
-                media_type,
-                size,
-                read.diff_id,
-                read.entries,
-                read.whiteouts,
-                f"blobs/sha256/{blob_digest[7:]}",
-                read.findings,
-            )
-        )
+        layers.append(read.layer(blob_digest, media_type, size, f"blobs/sha256/{blob_digest[7:]}"))
     platform = descriptor.get("platform") or {}
     return PlatformImage(
         os=str(platform.get("os") or config.get("os") or ""),
@@ -689,7 +684,7 @@ def _archive_layer(store: Store, name: str, diff_id: str, budget: UnpackBudget) 
             f"content has {read.diff_id}"
         )
     media_type = _GZIP_LAYERS[2] if gzipped else _TAR_LAYERS[1]
-    return LayerInfo(diff_id, media_type, size, diff_id, read.entries, read.whiteouts, name, read.findings)
+    return read.layer(diff_id, media_type, size, name)
 
 
 def _inspect_docker_archive(store: Store) -> ImageInfo:
