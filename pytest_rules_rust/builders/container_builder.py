@@ -8,6 +8,7 @@ once per machine. A forced or public image must be present already: offline mode
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, TypedDict
 
@@ -28,7 +29,7 @@ class BuilderOptions(TypedDict, total=False):
     images: Callable[[Platform], str] | None
 
 
-class ContainerBuilder:
+class ContainerBuilder(ABC):
     """Base of the builders: holds the shared options and chooses the image."""
 
     name: ClassVar[BuilderKind]
@@ -63,6 +64,6 @@ class ContainerBuilder:
             return require_image(self.image or builder_image_ref(platform, "public", self.name), platform)
         return self.local_image_for(platform)
 
+    @abstractmethod
     def local_image_for(self, platform: Platform) -> str:
         """Our own image for ``platform``, built once per machine if missing."""
-        raise NotImplementedError
