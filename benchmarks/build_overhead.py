@@ -40,7 +40,7 @@ from pytest_rules_rust.builders.cargo import (
 from pytest_rules_rust.builders.cargo_script import SCRIPT
 from pytest_rules_rust.builders.crates import vendor_crates
 from pytest_rules_rust.cache import Cache
-from pytest_rules_rust.inspect.run import run_binary
+from pytest_rules_rust.execution import run_binary
 from pytest_rules_rust.platforms import AMD64, ARM64, Platform
 from pytest_rules_rust.workspaces import Workspace, materialise
 

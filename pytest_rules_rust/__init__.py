@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "Artifact": "builders.base",
     "BinaryInfo": "inspect.elf",
     "ImageInfo": "inspect.oci",
-    "RunResult": "inspect.run",
+    "RunResult": "execution",
     "StructureSpec": "inspect.structure",
     "Layout": "containers.oci_write",
     "BenchResults": "bench.results",
@@ -52,8 +52,8 @@ _EXPORTS: dict[str, str] = {
     "inspect_binary": "inspect.elf",
     "inspect_image": "inspect.oci",
     "assert_binary": "inspect.assertions",
-    "assert_runs": "inspect.assertions",
-    "run_binary": "inspect.run",
+    "assert_runs": "execution",
+    "run_binary": "execution",
     "push_index": "containers.oci_write",
     # call signatures of the factory fixtures
     "PreflightRunner": "plugin.preflight",
@@ -108,10 +108,10 @@ if TYPE_CHECKING:
     from .containers.oci_write import Layout, push_index
     from .containers.registry import Registry
     from .errors import RulesRustError
-    from .inspect.assertions import assert_binary, assert_runs
+    from .execution import RunResult, assert_runs, run_binary
+    from .inspect.assertions import assert_binary
     from .inspect.elf import BinaryInfo, inspect_binary
     from .inspect.oci import ImageInfo, inspect_image
-    from .inspect.run import RunResult, run_binary
     from .inspect.structure import StructureSpec
     from .platforms import Platform
     from .plugin.builds import RulesRustBuild

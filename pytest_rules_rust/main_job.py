@@ -65,7 +65,7 @@ def _check_binary(info: BinaryInfo, platform: Platform, promised: Promises) -> l
 
 def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool, str]:
     """Run the manifest's smoke binary (through qemu for arm64); (ran, problem)."""
-    from .inspect import run_binary
+    from .execution import run_binary
 
     smoke = manifest_table(ws.root, "cargo", "smoke")
     if not smoke:

@@ -1,6 +1,6 @@
 """How a finished process ended: the part every result of a run shares.
 
-A container run (``containers.ExecResult``) and a binary run (``inspect.run.RunResult``) both
+A container run (``containers.ExecResult``) and a binary run (``execution.RunResult``) both
 end with an exit code and may be killed for taking too long; whether that counts as success is
 decided here, once.
 """

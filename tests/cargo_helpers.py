@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pytest_rules_rust.builders.cargo import read_manifest
+from pytest_rules_rust.execution import run_binary
 from pytest_rules_rust.inspect.elf import inspect_binary
-from pytest_rules_rust.inspect.run import run_binary
 from pytest_rules_rust.platforms import Platform
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ import pytest
 from elf_samples import ElfSamples, shared_samples
 
 from pytest_rules_rust.errors import UsageError
-from pytest_rules_rust.inspect import assert_binary, assert_runs, inspect_binary
-from pytest_rules_rust.inspect.run import binfmt_works, host_machine
+from pytest_rules_rust.execution import assert_runs, binfmt_works, host_machine
+from pytest_rules_rust.inspect import assert_binary, inspect_binary
 
 
 @pytest.fixture(scope="session")

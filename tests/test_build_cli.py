@@ -12,7 +12,7 @@ from cargo_helpers import check_elf
 
 from pytest_rules_rust.containers import Engine
 from pytest_rules_rust.containers.emulation import emulation_status
-from pytest_rules_rust.inspect.run import run_binary
+from pytest_rules_rust.execution import run_binary
 from pytest_rules_rust.platforms import ARM64
 
 CLI = (sys.executable, "-m", "pytest_rules_rust", "build")

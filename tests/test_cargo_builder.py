@@ -23,7 +23,7 @@ from pytest_rules_rust.cache import Cache
 from pytest_rules_rust.containers import Engine, labelled_resources
 from pytest_rules_rust.containers.emulation import emulation_status
 from pytest_rules_rust.errors import BuildError
-from pytest_rules_rust.inspect.run import run_binary
+from pytest_rules_rust.execution import run_binary
 from pytest_rules_rust.platforms import AMD64, ARM64, Platform
 from pytest_rules_rust.plugin.builds import RulesRustBuild
 from pytest_rules_rust.workspaces import materialise

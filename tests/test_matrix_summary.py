@@ -24,7 +24,7 @@ def engine_or_skip() -> None:
 
 INNER = """
 import pytest
-from pytest_rules_rust.inspect import run_binary
+from pytest_rules_rust.execution import run_binary
 
 def test_built_and_ran(rules_rust_build):
     result = rules_rust_build("cross", platform="linux/amd64")

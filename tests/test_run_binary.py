@@ -9,7 +9,7 @@ import pytest
 from elf_samples import ElfSamples, shared_samples
 
 from pytest_rules_rust.errors import EmulationError, InspectError
-from pytest_rules_rust.inspect.run import binfmt_works, host_machine, run_binary
+from pytest_rules_rust.execution import binfmt_works, host_machine, run_binary
 
 QEMU = shutil.which("qemu-aarch64-static")
 needs_x86_host = pytest.mark.skipif(

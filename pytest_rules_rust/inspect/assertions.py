@@ -1,7 +1,6 @@
 """One-line assertions on binaries: every mismatch at once, worded Expected/Actual, with the evidence.
 
 >>> assert_binary("out/svc", arch="arm64", linkage="static", libc="musl")  # doctest: +SKIP
->>> assert_runs("out/svc", ["--version"], expect_stdout_contains="svc")  # doctest: +SKIP
 
 Only the expectations passed are checked. A failure raises one ``AssertionError`` whose message
 is complete on its own, so it reads the same with or without pytest's assertion rewriting
@@ -14,14 +13,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..platforms import Platform
 from .elf import ALLOCATORS, LINKAGES, BinaryInfo, inspect_binary
 from .hardening import RELRO_LEVELS, version_key
-from .run import RunResult, run_binary
 
 _ARCH_WORDS = {"amd64": "x86_64", "arm64": "aarch64"}
 _LIBC_ALIASES = {"glibc": "glibc", "gnu": "glibc", "musl": "musl", "none": "none", "unknown": "unknown"}
@@ -188,50 +185,6 @@ def binary_checks(info: BinaryInfo, expected: Mapping[str, Any]) -> list[Expecta
     for lib in e.get("needed_excludes", ()):
         check("needed", f"excludes {lib}", f"excludes {lib}" if lib not in info.needed else actual_needed)
     return checks
-
-
-def assert_runs(
-    path: str | os.PathLike[str],
-    args: Sequence[str] = (),
-    *,
-    expect_rc: int | None = 0,
-    expect_stdout: str | None = None,
-    expect_stdout_contains: str | None = None,
-    expect_stdout_matches: str | None = None,
-    expect_stderr_contains: str | None = None,
-    stdin: str | None = None,
-    timeout_s: float = 30.0,
-    qemu: str = "auto",
-    env: dict[str, str] | None = None,
-) -> RunResult:
-    """Run the binary (natively or through qemu) and assert its exit code and output.
-
-    ``expect_stdout`` is compared exactly; ``*_contains`` are substrings; ``expect_stdout_matches``
-    is a regular expression searched in stdout. A timeout always fails. Returns the ``RunResult``.
-    """
-    __tracebackhide__ = True
-    result = run_binary(path, args, timeout_s=timeout_s, stdin=stdin, qemu=qemu, env=env)
-    problems: list[str] = []
-    if result.timed_out:
-        problems.append(
-            f"  finished: Expected: within {timeout_s}s, Actual: killed after {result.duration_s:.1f}s"
-        )
-    if expect_rc is not None and result.rc != expect_rc and not result.timed_out:
-        problems.append(f"  exit code: Expected: {expect_rc}, Actual: {result.rc}")
-    if expect_stdout is not None and result.stdout != expect_stdout:
-        problems.append(f"  stdout: Expected: {expect_stdout!r}, Actual: {result.stdout[-2000:]!r}")
-    if expect_stdout_contains is not None and expect_stdout_contains not in result.stdout:
-        problems.append(f"  stdout contains: Expected: {expect_stdout_contains!r}, Actual: not found")
-    if expect_stdout_matches is not None and not re.search(expect_stdout_matches, result.stdout):
-        problems.append(f"  stdout matches: Expected: /{expect_stdout_matches}/, Actual: no match")
-    if expect_stderr_contains is not None and expect_stderr_contains not in result.stderr:
-        problems.append(f"  stderr contains: Expected: {expect_stderr_contains!r}, Actual: not found")
-    if problems:
-        head = f"running {Path(path)}: {len(problems)} expectation(s) failed"
-        raise AssertionError(
-            "\n".join([head, *problems, *("  " + x for x in result.describe().splitlines())])
-        )
-    return result
 
 
 def _allocator_check(allocator: str, info: BinaryInfo, check: Any) -> None:

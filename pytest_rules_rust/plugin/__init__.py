@@ -15,7 +15,7 @@ import pytest
 
 pytest.register_assert_rewrite("pytest_rules_rust.inspect.assertions")
 
-from ..inspect.run import RUN_OBSERVERS  # noqa: E402
+from ..execution import RUN_OBSERVERS  # noqa: E402
 from . import recorder  # noqa: E402
 from .options import add_options, settings_from_config, settings_key  # noqa: E402
 from .summary import MatrixSummary  # noqa: E402

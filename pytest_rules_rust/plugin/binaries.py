@@ -1,8 +1,8 @@
 """Fixtures for ELF inspection: one object bundling inspect/run/assert with the run's qemu settings.
 
-Thin wrapper over :mod:`pytest_rules_rust.inspect` (``inspect_binary``, ``run_binary``,
-``assert_binary``, ``assert_runs``), which work the same without pytest. Settings used:
-``--rr-qemu`` (auto | binfmt | path of a qemu-user binary; default auto) and
+Thin wrapper over :mod:`pytest_rules_rust.inspect` (``inspect_binary``, ``assert_binary``) and
+:mod:`pytest_rules_rust.execution` (``run_binary``, ``assert_runs``), which work the same without
+pytest. Settings used: ``--rr-qemu`` (auto | binfmt | path of a qemu-user binary; default auto) and
 ``--rr-run-timeout`` (seconds, default 30).
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from ..inspect.assertions import assert_binary, assert_runs
+from ..execution import RunResult, assert_runs, run_binary
+from ..inspect.assertions import assert_binary
 from ..inspect.elf import BinaryInfo, inspect_binary
-from ..inspect.run import RunResult, run_binary
 from ..settings import Settings
 
 PathLike = str | os.PathLike[str]

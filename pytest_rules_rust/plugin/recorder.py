@@ -2,7 +2,7 @@
 workers, through the test report's ``user_properties``).
 
 ``rules_rust_build`` records each build (built, failed, or skipped with the reason); when a built
-binary then runs successfully (``inspect.run_binary``, natively or through qemu) its cell becomes
+binary then runs successfully (``run_binary``, natively or through qemu) its cell becomes
 ``ran``.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from .. import report
 from ..builders.base import BuildRequest, BuildResult
 from ..errors import RulesRustError
-from ..inspect.run import RunResult
+from ..execution import RunResult
 
 _items: list[pytest.Item] = []
 _by_artifact: dict[Path, report.MatrixEntry] = {}
@@ -53,7 +53,7 @@ def record_failure(
 
 
 def on_run(path: Path, result: RunResult) -> None:
-    """``inspect.run.RUN_OBSERVERS`` callback: a successful run of a built binary marks it ``ran``."""
+    """``execution.RUN_OBSERVERS`` callback: a successful run of a built binary marks it ``ran``."""
     entry = _by_artifact.get(Path(path).resolve())
     if entry is not None and result.succeeded:
         record(replace(entry, status="ran", duration_s=None, binary_size=None))

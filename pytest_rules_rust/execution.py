@@ -18,6 +18,7 @@ import contextlib
 import functools
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -26,12 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EmulationError, InspectError
-from ..outcome import ProcessOutcome
-from .elf import inspect_binary
+from .containers import emulation
+from .errors import EmulationError, InspectError
+from .inspect.elf import inspect_binary
+from .outcome import ProcessOutcome
 
 _HOST_MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
-BINFMT = Path("/proc/sys/fs/binfmt_misc")
 
 
 #: Called as ``observer(path, result)`` after every run; the pytest plugin uses it to mark the
@@ -164,16 +165,6 @@ def binfmt_works(machine: str) -> bool:
 
 
 def _require_binfmt(machine: str) -> None:
-    try:
-        from ..containers import emulation
-    except ImportError:  # the containers helper's module is optional for plain binary runs
-        entry = BINFMT / f"qemu-{machine}"
-        if not entry.exists() or "enabled" not in entry.read_text():
-            raise EmulationError(
-                f"cannot run {machine} binaries: binfmt_misc has no enabled qemu-{machine} entry ({entry})",
-                hint="apt-get install -y qemu-user-static (registers it in binfmt_misc)",
-            ) from None
-        return
     status = emulation.emulation_status(machine)
     # The F flag matters inside containers only; a host run needs a registered, enabled, working entry.
     if not (status.registered and status.enabled and status.works):
@@ -182,3 +173,47 @@ def _require_binfmt(machine: str) -> None:
             f"{status.detail or 'not working'}",
             hint=f"as root run: {status.fix or emulation.fix_commands(machine)}",
         )
+
+
+def assert_runs(
+    path: str | os.PathLike[str],
+    args: Sequence[str] = (),
+    *,
+    expect_rc: int | None = 0,
+    expect_stdout: str | None = None,
+    expect_stdout_contains: str | None = None,
+    expect_stdout_matches: str | None = None,
+    expect_stderr_contains: str | None = None,
+    stdin: str | None = None,
+    timeout_s: float = 30.0,
+    qemu: str = "auto",
+    env: dict[str, str] | None = None,
+) -> RunResult:
+    """Run the binary (natively or through qemu) and assert its exit code and output.
+
+    ``expect_stdout`` is compared exactly; ``*_contains`` are substrings; ``expect_stdout_matches``
+    is a regular expression searched in stdout. A timeout always fails. Returns the ``RunResult``.
+    """
+    __tracebackhide__ = True
+    result = run_binary(path, args, timeout_s=timeout_s, stdin=stdin, qemu=qemu, env=env)
+    problems: list[str] = []
+    if result.timed_out:
+        problems.append(
+            f"  finished: Expected: within {timeout_s}s, Actual: killed after {result.duration_s:.1f}s"
+        )
+    if expect_rc is not None and result.rc != expect_rc and not result.timed_out:
+        problems.append(f"  exit code: Expected: {expect_rc}, Actual: {result.rc}")
+    if expect_stdout is not None and result.stdout != expect_stdout:
+        problems.append(f"  stdout: Expected: {expect_stdout!r}, Actual: {result.stdout[-2000:]!r}")
+    if expect_stdout_contains is not None and expect_stdout_contains not in result.stdout:
+        problems.append(f"  stdout contains: Expected: {expect_stdout_contains!r}, Actual: not found")
+    if expect_stdout_matches is not None and not re.search(expect_stdout_matches, result.stdout):
+        problems.append(f"  stdout matches: Expected: /{expect_stdout_matches}/, Actual: no match")
+    if expect_stderr_contains is not None and expect_stderr_contains not in result.stderr:
+        problems.append(f"  stderr contains: Expected: {expect_stderr_contains!r}, Actual: not found")
+    if problems:
+        head = f"running {Path(path)}: {len(problems)} expectation(s) failed"
+        raise AssertionError(
+            "\n".join([head, *problems, *("  " + x for x in result.describe().splitlines())])
+        )
+    return result
