@@ -13,9 +13,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .builders.bazel_download import download_marker, failed_marker
+from .builders.bazel_tool import check_binary, resolve_version
 from .cache import Cache
+from .containers import detect_engine, image_exists
+from .containers.bazel_image import bazel_image
+from .containers.bazelisk import BAZELISK
+from .containers.emulation import emulation_status
+from .containers.images import builder_image_ref
 from .errors import RulesRustError
 from .platforms import ALL_PLATFORMS, AMD64
+from .preflight.api.store import OUTPUT_BASE_ENV, coverage, fetched_available
 
 APT = "apt-get install -y --no-install-recommends"
 NO_BAZEL = (
@@ -61,7 +69,6 @@ def _version(cmd: str, *args: str) -> str:
 
 
 def check_engine() -> Check:
-    from .containers import detect_engine
 
     try:
         engine = detect_engine(refresh=True)
@@ -74,7 +81,6 @@ def check_engine() -> Check:
 
 
 def check_emulation(cache: Cache) -> Check:
-    from .containers.emulation import emulation_status
 
     st = emulation_status("aarch64", cache=cache)
     flags = "F flag" if st.fix_binary else "no F flag"
@@ -86,8 +92,6 @@ def check_emulation(cache: Cache) -> Check:
 
 
 def check_images() -> list[Check]:
-    from .containers import detect_engine, image_exists
-    from .containers.images import builder_image_ref
 
     try:
         engine = detect_engine()
@@ -137,9 +141,6 @@ def check_bazel(
     required: bool, cache: Cache, *, binary: Path | None = None, version: str | None = None
 ) -> Check:
     """Which Bazel the Bazel builder would use and why: the user's binary, or Bazelisk and a version."""
-    from .builders.bazel_download import download_marker, failed_marker
-    from .builders.bazel_tool import check_binary, resolve_version
-    from .containers.bazelisk import BAZELISK
 
     if binary is not None:
         try:
@@ -176,8 +177,6 @@ def check_bazel(
 
 
 def _bazel_images() -> str:
-    from .containers import detect_engine, image_exists
-    from .containers.bazel_image import bazel_image
 
     tags = {p: bazel_image(p).tag for p in ALL_PLATFORMS}
     try:
@@ -200,7 +199,6 @@ def check_cache(cache: Cache) -> Check:
 
 def check_api_models() -> list[Check]:
     """Which module versions preflight checks against a shipped API model, and what Bazel fetched."""
-    from .preflight.api.store import OUTPUT_BASE_ENV, coverage, fetched_available
 
     shipped = "; ".join(f"{m} {', '.join(vs)}" for m, vs in coverage().items())
     fetched = fetched_available()

@@ -28,7 +28,10 @@ from typing import Any
 from . import builders, report
 from .builders.base import BuildRequest, BuildResult
 from .cache import Cache
+from .containers.load import loaded, run_published, wait_http
+from .containers.oci_write import assemble_service_image
 from .errors import RulesRustError
+from .execution import run_binary
 from .inspect.elf import BinaryInfo, inspect_binary
 from .platforms import ALL_PLATFORMS, Libc, Platform
 from .profile_promises import Promises, promises
@@ -65,7 +68,6 @@ def _check_binary(info: BinaryInfo, platform: Platform, promised: Promises) -> l
 
 def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool, str]:
     """Run the manifest's smoke binary (through qemu for arm64); (ran, problem)."""
-    from .execution import run_binary
 
     smoke = manifest_table(ws.root, "cargo", "smoke")
     if not smoke:
@@ -113,8 +115,6 @@ def build_cell(
 
 def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MainJob) -> list[MatrixEntry]:
     """Assemble the scratch image index from the musl binaries and check each platform answers HTTP."""
-    from .containers.load import loaded, run_published, wait_http
-    from .containers.oci_write import assemble_service_image
 
     oci = manifest_table(ws.root, "oci")
     binaries = {p: r.artifact(target=str(oci["binary"]), kind="binary").path for p, r in results.items()}

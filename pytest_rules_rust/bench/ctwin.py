@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Literal
 
 from ..cache import Cache
+from ..containers import Mount, RunSpec, detect_engine, run
+from ..containers.images import ensure_builder_image
 from ..errors import BenchError, RulesRustError
 from ..platforms import AMD64
 from ..progress import Progress
@@ -117,8 +119,6 @@ def resolve_where(where: Where) -> Literal["container", "host"]:
     if where != "auto":
         return where
     try:
-        from ..containers import detect_engine
-
         detect_engine()
     except (ImportError, RulesRustError):
         return "host"
@@ -149,8 +149,6 @@ def _build_on_host(target: str, sources: Path, out: Path, log: Path) -> None:
 def _build_in_container(
     target: str, sources: Path, out: Path, log: Path, cache: Cache, progress: Progress
 ) -> None:
-    from ..containers import Mount, RunSpec, run
-    from ..containers.images import ensure_builder_image
 
     image = ensure_builder_image(AMD64, cache, progress=progress)
     spec = RunSpec(

@@ -12,6 +12,7 @@ Our own fields (schema version, settings, raw runs) ride along so ``load()`` giv
 from __future__ import annotations
 
 import csv
+import io
 import json
 import statistics
 from collections.abc import Iterable, Mapping
@@ -465,7 +466,6 @@ def _blank(value: int | None) -> str | int:
 
 
 def _csv_row(values: list[Any]) -> str:
-    import io
 
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(values)

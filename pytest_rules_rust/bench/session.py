@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import Cache
+from ..containers.emulation import require_emulation
 from ..platforms import Platform, triple_libc
 from ..progress import Progress
 from .binaries import binaries_for
@@ -82,8 +83,6 @@ def check_runnable(target: str) -> None:
     platform = Platform.parse(target)
     triple_libc(target)
     if platform.is_foreign():
-        from ..containers.emulation import require_emulation
-
         require_emulation(platform.cpu)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from ..errors import BuildError
 from ..platforms import AMD64, Libc, Platform
 from ..workspaces import Workspace
 
@@ -60,7 +61,6 @@ class BuildResult:
 
     def artifact(self, target: str | None = None, kind: ArtifactKind | None = None) -> Artifact:
         """The single artifact matching ``target`` and/or ``kind`` (an error lists what exists)."""
-        from ..errors import BuildError
 
         found = [
             a

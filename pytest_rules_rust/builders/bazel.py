@@ -33,6 +33,9 @@ from pathlib import Path
 from typing import NamedTuple, Unpack
 
 from ..cache import Cache
+from ..containers import Mount, RunSpec, run
+from ..containers.bazel_image import BAZELISK_PATH, bazel_image, ensure_bazel_image
+from ..containers.images import builder_image_ref
 from ..errors import BazelUnavailable, BuildError, ImageError, WorkspaceError
 from ..platforms import Platform
 from ..workspaces import manifest_table
@@ -266,7 +269,6 @@ class BazelBuilder(ContainerBuilder):
 
     def image_for(self, platform: Platform) -> str:
         """The shared choice; a missing forced or public image makes Bazel unavailable (a skip)."""
-        from ..containers.images import builder_image_ref
 
         try:
             return super().image_for(platform)
@@ -280,14 +282,11 @@ class BazelBuilder(ContainerBuilder):
             ) from exc
 
     def local_image_for(self, platform: Platform) -> str:
-        from ..containers.bazel_image import bazel_image, ensure_bazel_image
 
         return ensure_bazel_image(bazel_image(platform), self.cache, progress=self.progress)
 
     def find_tool(self, image: str, host: Platform, log: Path) -> str:
         """``bazelisk`` or ``bazel`` inside the image; BazelUnavailable (a skip reason) when neither."""
-        from ..containers import RunSpec, run
-        from ..containers.bazel_image import BAZELISK_PATH, bazel_image
 
         if image == bazel_image(host).tag:
             return BAZELISK_PATH
@@ -316,7 +315,6 @@ class BazelBuilder(ContainerBuilder):
         return BazelVersion(exact, version.source)
 
     def build(self, request: BuildRequest, out_dir: Path) -> BuildResult:
-        from ..containers import Mount, RunSpec, run
 
         out_dir.mkdir(parents=True, exist_ok=True)
         log = out_dir / "bazel.log"

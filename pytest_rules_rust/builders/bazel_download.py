@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..cache import Cache
+from ..containers import Mount, RunSpec, run
 from ..errors import BazelUnavailable, BuildError
 from ..platforms import Platform
 from .bazel_paths import CONTAINER_CACHE, BazelPaths
@@ -80,7 +81,6 @@ def bazelisk_download(
     Holds the lock ``bazelisk-download-<version>-<arch>`` so parallel workers download each
     version once; a marker in the Bazelisk directory makes later calls free and offline.
     """
-    from ..containers import Mount, RunSpec, run
 
     marker = download_marker(paths.bazelisk_home, version.version, host)
     if marker.is_file():

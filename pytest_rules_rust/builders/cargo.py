@@ -34,12 +34,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
 from ..cache import Cache
+from ..containers import Mount, RunSpec, run
+from ..containers.emulation import require_emulation
+from ..containers.images import ensure_builder_image
 from ..errors import BuildError, UsageError, WorkspaceError
 from ..platforms import AMD64, ARM64, Platform
 from ..workspaces import MANIFEST, manifest_table
 from .base import Artifact, BuildRequest, BuildResult
 from .cargo_script import MISSING_PART_RC, SCRIPT
 from .container_builder import BuilderOptions, ContainerBuilder
+from .crates import cargo_offline_args, vendor_crates
 
 if TYPE_CHECKING:
     from ..containers import Engine
@@ -210,7 +214,6 @@ def musl_env(triple: str, host: Platform, target: Platform) -> dict[str, str]:
 
 def source_args(directory: str) -> list[str]:
     """``--config`` arguments replacing crates.io with ``directory`` (a container path), offline."""
-    from .crates import cargo_offline_args
 
     return cargo_offline_args(Path(directory), directory)
 
@@ -295,12 +298,10 @@ class CargoBuilder(ContainerBuilder):
         self.engine = engine
 
     def local_image_for(self, platform: Platform) -> str:
-        from ..containers.images import ensure_builder_image
 
         return ensure_builder_image(platform, self.cache, progress=self.progress)
 
     def paths(self, request: BuildRequest, plan: CargoPlan, out_dir: Path) -> CargoPaths:
-        from .crates import vendor_crates
 
         root = request.workspace.root
         return CargoPaths(
@@ -314,7 +315,6 @@ class CargoBuilder(ContainerBuilder):
 
     def build(self, request: BuildRequest, out_dir: Path) -> BuildResult:
         """Build the request's binaries and copy them into ``out_dir`` (log alongside)."""
-        from ..containers import Mount, RunSpec, run
 
         root = request.workspace.root
         if not (root / "Cargo.toml").is_file():
@@ -324,8 +324,6 @@ class CargoBuilder(ContainerBuilder):
         manifest = read_manifest(root)
         plan = plan_build(request, _binaries_for(request, manifest), manifest.features)
         if request.emulated_host:
-            from ..containers.emulation import require_emulation
-
             require_emulation("aarch64")
         out_dir = out_dir.resolve()
         out_dir.mkdir(parents=True, exist_ok=True)

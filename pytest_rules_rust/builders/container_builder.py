@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, TypedDict
 
 from ..cache import Cache
+from ..containers.images import builder_image_ref, require_image
 from ..platforms import Platform
 from ..progress import Progress
 
@@ -56,7 +57,6 @@ class ContainerBuilder(ABC):
 
     def image_for(self, platform: Platform) -> str:
         """The builder image for ``platform``, in the order of the module docstring."""
-        from ..containers.images import builder_image_ref, require_image
 
         if self.images is not None:
             return self.images(platform)

@@ -33,6 +33,8 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
+from docker.context import ContextAPI
 from docker.models.containers import Container
 
 from ..errors import EngineError, ImageError, UsageError
@@ -134,8 +136,6 @@ def _base_url() -> str:
     if os.environ.get("DOCKER_HOST"):
         return os.environ["DOCKER_HOST"]
     with suppress(Exception):
-        from docker.context import ContextAPI
-
         ctx = ContextAPI.get_current_context()
         if ctx is not None and ctx.Host:
             return str(ctx.Host)
@@ -373,7 +373,6 @@ def _copy_out(container: Container, spec: RunSpec) -> None:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    import requests
 
     return isinstance(exc, requests.exceptions.ReadTimeout | requests.exceptions.ConnectionError)
 

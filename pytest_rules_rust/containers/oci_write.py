@@ -18,14 +18,16 @@ import hashlib
 import io
 import json
 import shutil
+import subprocess
 import tarfile
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import UsageError
-from ..inspect.oci import MT_OCI_INDEX, MT_OCI_MANIFEST, short_tag_of
+from ..errors import EngineError, UsageError
+from ..inspect.oci import MT_OCI_INDEX, MT_OCI_MANIFEST, inspect_image, short_tag_of
 from ..platforms import Platform
 
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -246,7 +248,6 @@ def short_tag(layout: Layout | Path) -> str:
     """The document's short tag: first 7 hex of the digest in ``<name>.json.sha256``."""
     if isinstance(layout, Layout):
         return short_tag_of(layout.digest_file.read_text())
-    from ..inspect.oci import inspect_image
 
     return inspect_image(layout).short_tag
 
@@ -295,10 +296,6 @@ def push_index(
     Digests are preserved (``--preserve-digests``), as crane does for rules_oci, so the registry's
     index digest is the layout's and the short tag still names it.
     """
-    import subprocess
-    import tempfile
-
-    from ..errors import EngineError
 
     path = layout.path if isinstance(layout, Layout) else Path(layout)
     if not tags:

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol
 
 from ..errors import InspectError
+from ..platforms import Platform
 from .bounded import (
     DEFAULT_LIMITS,
     InspectLimits,
@@ -187,7 +188,6 @@ class ImageInfo:
 
     def platform(self, wanted: str) -> PlatformImage:
         """The image for ``linux/arm64`` (or ``arm64``, ``aarch64``); an error lists what exists."""
-        from ..platforms import Platform
 
         want = Platform.parse(wanted)
         for image in self.platforms:
