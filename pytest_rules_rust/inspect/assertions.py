@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ..errors import UsageError
 from ..platforms import Platform
@@ -25,29 +25,36 @@ _LIBC_ALIASES = {"glibc": "glibc", "gnu": "glibc", "musl": "musl", "none": "none
 _NO_ALLOCATOR = ("system", "none", "libc")
 
 
+class BinaryExpectations(TypedDict, total=False):
+    """What :func:`assert_binary` can be asked; each is checked only when given (and not None)."""
+
+    arch: str | None
+    bits: int | None
+    elf_type: str | None
+    linkage: str | None
+    static: bool | None
+    pie: bool | None
+    libc: str | None
+    interpreter: str | None
+    stripped: bool | None
+    debug_info: bool | None
+    allocator: str | None
+    needed_includes: Iterable[str]
+    needed_excludes: Iterable[str]
+    build_id: bool | None
+    relro: str | None
+    nx: bool | None
+    bind_now: bool | None
+    stack_protector: bool | None
+    fortify: bool | None
+    glibc_max: str | None
+
+
+BINARY_EXPECTATIONS = tuple(BinaryExpectations.__annotations__)
+
+
 def assert_binary(
-    path_or_info: str | os.PathLike[str] | BinaryInfo,
-    *,
-    arch: str | None = None,
-    bits: int | None = None,
-    elf_type: str | None = None,
-    linkage: str | None = None,
-    static: bool | None = None,
-    pie: bool | None = None,
-    libc: str | None = None,
-    interpreter: str | None = None,
-    stripped: bool | None = None,
-    debug_info: bool | None = None,
-    allocator: str | None = None,
-    needed_includes: Iterable[str] = (),
-    needed_excludes: Iterable[str] = (),
-    build_id: bool | None = None,
-    relro: str | None = None,
-    nx: bool | None = None,
-    bind_now: bool | None = None,
-    stack_protector: bool | None = None,
-    fortify: bool | None = None,
-    glibc_max: str | None = None,
+    path_or_info: str | os.PathLike[str] | BinaryInfo, **expected: Unpack[BinaryExpectations]
 ) -> BinaryInfo:
     """Assert what a binary is; returns its ``BinaryInfo`` when everything matches.
 
@@ -66,28 +73,6 @@ def assert_binary(
     """
     __tracebackhide__ = True
     info = path_or_info if isinstance(path_or_info, BinaryInfo) else inspect_binary(path_or_info)
-    expected = {
-        "arch": arch,
-        "bits": bits,
-        "elf_type": elf_type,
-        "linkage": linkage,
-        "static": static,
-        "pie": pie,
-        "libc": libc,
-        "interpreter": interpreter,
-        "stripped": stripped,
-        "debug_info": debug_info,
-        "allocator": allocator,
-        "build_id": build_id,
-        "relro": relro,
-        "nx": nx,
-        "bind_now": bind_now,
-        "stack_protector": stack_protector,
-        "fortify": fortify,
-        "glibc_max": glibc_max,
-        "needed_includes": tuple(needed_includes),
-        "needed_excludes": tuple(needed_excludes),
-    }
     checks = binary_checks(info, expected)
     failed = [c for c in checks if not c.passed]
     if failed:
@@ -117,13 +102,6 @@ class Expectation:
         if self.evidence:
             out.append(f"{indent}  evidence: {self.evidence}")
         return out
-
-
-BINARY_EXPECTATIONS = (
-    "arch", "bits", "elf_type", "linkage", "static", "pie", "libc", "interpreter", "stripped",
-    "debug_info", "allocator", "build_id", "relro", "nx", "bind_now", "stack_protector", "fortify",
-    "glibc_max", "needed_includes", "needed_excludes",
-)  # fmt: skip
 
 
 def binary_checks(info: BinaryInfo, expected: Mapping[str, Any]) -> list[Expectation]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import pytest
 
 from ..execution import RunResult, assert_runs, run_binary
-from ..inspect.assertions import assert_binary
+from ..inspect.assertions import BinaryExpectations, assert_binary
 from ..inspect.elf import BinaryInfo, inspect_binary
 from ..settings import Settings
 
@@ -40,7 +40,9 @@ class BinaryInspector:
         kwargs.setdefault("timeout_s", self.timeout_s)
         return run_binary(path, args, **kwargs)
 
-    def check(self, path_or_info: PathLike | BinaryInfo, **expected: Any) -> BinaryInfo:
+    def check(
+        self, path_or_info: PathLike | BinaryInfo, **expected: Unpack[BinaryExpectations]
+    ) -> BinaryInfo:
         """``assert_binary``: fails once listing every mismatch with its evidence."""
         __tracebackhide__ = True
         return assert_binary(path_or_info, **expected)
