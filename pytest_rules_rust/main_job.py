@@ -146,14 +146,8 @@ def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MainJo
         except RulesRustError as exc:
             kw = {"status": "failed", "reason": exc.message.splitlines()[0]}
         entries.append(
-            MatrixEntry(
-                f"{ws.name} (image {index.short_tag})",
-                platform.docker,
-                job.builder,
-                "musl",
-                job.profile,
-                duration_s=time.monotonic() - started,
-                **kw,
+            report.entry_from_image(
+                results[platform], index.short_tag, duration_s=time.monotonic() - started, **kw
             )
         )
     return entries

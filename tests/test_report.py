@@ -10,7 +10,13 @@ from elf_samples import ElfSamples, shared_samples
 from pytest_rules_rust.builders.base import Artifact, BuildRequest, BuildResult
 from pytest_rules_rust.inspect.elf import inspect_binary
 from pytest_rules_rust.platforms import AMD64
-from pytest_rules_rust.report import MatrixEntry, MatrixReport, entry_from_result, write_atomic
+from pytest_rules_rust.report import (
+    MatrixEntry,
+    MatrixReport,
+    entry_from_image,
+    entry_from_result,
+    write_atomic,
+)
 from pytest_rules_rust.workspaces import Workspace
 
 
@@ -124,3 +130,11 @@ def test_a_cell_whose_binary_is_not_elf_leaves_the_columns_empty(tmp_path: Path)
     script.write_text("#!/bin/sh\necho hi\n")
     entry = entry_from_result(_result(tmp_path, {"bin": script}))
     assert entry.status == "built" and entry.glibc_floor is None and entry.hardening == ""
+
+
+def test_an_image_cell_is_its_builds_cell_named_after_the_image(tmp_path: Path) -> None:
+    result = _result(tmp_path, {})
+    entry = entry_from_image(result, "0052277", status="ran", duration_s=2.0)
+    assert entry.workspace == "ws (image 0052277)" and entry.status == "ran" and entry.duration_s == 2.0
+    built = entry_from_result(result)
+    assert entry.key[1:] == built.key[1:], "same platform, builder, libc and profile as the build"

@@ -1,15 +1,16 @@
 """One cell of the run's matrix, and the one place that makes cells from builds.
 
 A :class:`MatrixEntry` is workspace × platform × builder × libc × profile with status, duration,
-binary size, and the binaries' glibc floor and hardening summary. :func:`entry_from_result` and
-:func:`entry_from_error` turn a build's outcome into one; entries travel from the test that made
-them (possibly on an xdist worker) to the controller in the test report's ``user_properties``.
+binary size, and the binaries' glibc floor and hardening summary. :func:`entry_from_result`,
+:func:`entry_from_error` and :func:`entry_from_image` turn a build's outcome into one; entries
+travel from the test that made them (possibly on an xdist worker) to the controller in the test
+report's ``user_properties``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -106,6 +107,13 @@ def _inspected(binaries: Iterable[Artifact]) -> dict[str, BinaryInfo]:
         except (InspectError, OSError):
             continue  # not an ELF file we can read: the columns stay empty
     return infos
+
+
+def entry_from_image(result: BuildResult, image_tag: str, **fields: Any) -> MatrixEntry:
+    """The cell of an image assembled from ``result``'s binaries, shown as ``<workspace> (image <tag>)``,
+    with ``fields`` (status, reason, duration_s) filled in."""
+    entry = entry_for(result.request, result.builder, **fields)
+    return replace(entry, workspace=f"{entry.workspace} (image {image_tag})")
 
 
 def entry_from_error(
