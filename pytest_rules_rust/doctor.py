@@ -69,7 +69,6 @@ def _version(cmd: str, *args: str) -> str:
 
 
 def check_engine() -> Check:
-
     try:
         engine = detect_engine(refresh=True)
     except RulesRustError as exc:
@@ -81,7 +80,6 @@ def check_engine() -> Check:
 
 
 def check_emulation(cache: Cache) -> Check:
-
     st = emulation_status("aarch64", cache=cache)
     flags = "F flag" if st.fix_binary else "no F flag"
     state = "works" if st.works else "does not run aarch64 programs"
@@ -92,7 +90,6 @@ def check_emulation(cache: Cache) -> Check:
 
 
 def check_images() -> list[Check]:
-
     try:
         engine = detect_engine()
     except RulesRustError:
@@ -141,7 +138,6 @@ def check_bazel(
     required: bool, cache: Cache, *, binary: Path | None = None, version: str | None = None
 ) -> Check:
     """Which Bazel the Bazel builder would use and why: the user's binary, or Bazelisk and a version."""
-
     if binary is not None:
         try:
             checked = check_binary(binary, AMD64, "--bazel-binary")
@@ -177,7 +173,6 @@ def check_bazel(
 
 
 def _bazel_images() -> str:
-
     tags = {p: bazel_image(p).tag for p in ALL_PLATFORMS}
     try:
         engine = detect_engine()
@@ -199,7 +194,6 @@ def check_cache(cache: Cache) -> Check:
 
 def check_api_models() -> list[Check]:
     """Which module versions preflight checks against a shipped API model, and what Bazel fetched."""
-
     shipped = "; ".join(f"{m} {', '.join(vs)}" for m, vs in coverage().items())
     fetched = fetched_available()
     extra = [f"{m} {v}" for m, v, _ in fetched if v not in coverage().get(m, [])]

@@ -68,7 +68,6 @@ def _check_binary(info: BinaryInfo, platform: Platform, promised: Promises) -> l
 
 def _smoke(result: BuildResult, ws: Workspace, platform: Platform) -> tuple[bool, str]:
     """Run the manifest's smoke binary (through qemu for arm64); (ran, problem)."""
-
     smoke = manifest_table(ws.root, "cargo", "smoke")
     if not smoke:
         return False, ""
@@ -115,7 +114,6 @@ def build_cell(
 
 def serve_image(ws: Workspace, results: dict[Platform, BuildResult], job: MainJob) -> list[MatrixEntry]:
     """Assemble the scratch image index from the musl binaries and check each platform answers HTTP."""
-
     oci = manifest_table(ws.root, "oci")
     binaries = {p: r.artifact(target=str(oci["binary"]), kind="binary").path for p, r in results.items()}
     port = int(oci.get("port", 3232))

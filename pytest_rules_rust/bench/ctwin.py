@@ -149,7 +149,6 @@ def _build_on_host(target: str, sources: Path, out: Path, log: Path) -> None:
 def _build_in_container(
     target: str, sources: Path, out: Path, log: Path, cache: Cache, progress: Progress
 ) -> None:
-
     image = ensure_builder_image(AMD64, cache, progress=progress)
     spec = RunSpec(
         image=image,

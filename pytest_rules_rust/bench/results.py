@@ -466,7 +466,6 @@ def _blank(value: int | None) -> str | int:
 
 
 def _csv_row(values: list[Any]) -> str:
-
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(values)
     return buf.getvalue()

@@ -61,7 +61,6 @@ class BuildResult:
 
     def artifact(self, target: str | None = None, kind: ArtifactKind | None = None) -> Artifact:
         """The single artifact matching ``target`` and/or ``kind`` (an error lists what exists)."""
-
         found = [
             a
             for a in self.artifacts

@@ -269,7 +269,6 @@ class BazelBuilder(ContainerBuilder):
 
     def image_for(self, platform: Platform) -> str:
         """The shared choice; a missing forced or public image makes Bazel unavailable (a skip)."""
-
         try:
             return super().image_for(platform)
         except ImageError as exc:
@@ -282,12 +281,10 @@ class BazelBuilder(ContainerBuilder):
             ) from exc
 
     def local_image_for(self, platform: Platform) -> str:
-
         return ensure_bazel_image(bazel_image(platform), self.cache, progress=self.progress)
 
     def find_tool(self, image: str, host: Platform, log: Path) -> str:
         """``bazelisk`` or ``bazel`` inside the image; BazelUnavailable (a skip reason) when neither."""
-
         if image == bazel_image(host).tag:
             return BAZELISK_PATH
         probe = run(
@@ -315,7 +312,6 @@ class BazelBuilder(ContainerBuilder):
         return BazelVersion(exact, version.source)
 
     def build(self, request: BuildRequest, out_dir: Path) -> BuildResult:
-
         out_dir.mkdir(parents=True, exist_ok=True)
         log = out_dir / "bazel.log"
         started = time.monotonic()

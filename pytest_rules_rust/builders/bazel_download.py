@@ -81,7 +81,6 @@ def bazelisk_download(
     Holds the lock ``bazelisk-download-<version>-<arch>`` so parallel workers download each
     version once; a marker in the Bazelisk directory makes later calls free and offline.
     """
-
     marker = download_marker(paths.bazelisk_home, version.version, host)
     if marker.is_file():
         return marker.read_text().strip()

@@ -214,7 +214,6 @@ def musl_env(triple: str, host: Platform, target: Platform) -> dict[str, str]:
 
 def source_args(directory: str) -> list[str]:
     """``--config`` arguments replacing crates.io with ``directory`` (a container path), offline."""
-
     return cargo_offline_args(Path(directory), directory)
 
 
@@ -298,11 +297,9 @@ class CargoBuilder(ContainerBuilder):
         self.engine = engine
 
     def local_image_for(self, platform: Platform) -> str:
-
         return ensure_builder_image(platform, self.cache, progress=self.progress)
 
     def paths(self, request: BuildRequest, plan: CargoPlan, out_dir: Path) -> CargoPaths:
-
         root = request.workspace.root
         return CargoPaths(
             workspace=root,
@@ -315,7 +312,6 @@ class CargoBuilder(ContainerBuilder):
 
     def build(self, request: BuildRequest, out_dir: Path) -> BuildResult:
         """Build the request's binaries and copy them into ``out_dir`` (log alongside)."""
-
         root = request.workspace.root
         if not (root / "Cargo.toml").is_file():
             raise WorkspaceError(

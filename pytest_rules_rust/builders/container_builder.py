@@ -57,7 +57,6 @@ class ContainerBuilder(ABC):
 
     def image_for(self, platform: Platform) -> str:
         """The builder image for ``platform``, in the order of the module docstring."""
-
         if self.images is not None:
             return self.images(platform)
         if not self.local_image:

@@ -373,7 +373,6 @@ def _copy_out(container: Container, spec: RunSpec) -> None:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-
     return isinstance(exc, requests.exceptions.ReadTimeout | requests.exceptions.ConnectionError)
 
 

@@ -296,7 +296,6 @@ def push_index(
     Digests are preserved (``--preserve-digests``), as crane does for rules_oci, so the registry's
     index digest is the layout's and the short tag still names it.
     """
-
     path = layout.path if isinstance(layout, Layout) else Path(layout)
     if not tags:
         raise UsageError("push_index needs at least one tag", hint="e.g. tags=[short_tag(layout)]")

@@ -188,7 +188,6 @@ class ImageInfo:
 
     def platform(self, wanted: str) -> PlatformImage:
         """The image for ``linux/arm64`` (or ``arm64``, ``aarch64``); an error lists what exists."""
-
         want = Platform.parse(wanted)
         for image in self.platforms:
             if image.os == want.os and image.architecture == want.arch:
