@@ -19,6 +19,7 @@ platforms → ``MatrixReport``. What a workspace's binaries should print comes f
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from .profile_promises import Promises, promises
 from .progress import Progress
 from .report import MatrixEntry, MatrixReport
 from .settings import Settings
-from .workspaces import Workspace, list_templates, manifest_table, materialise
+from .workspaces import MANIFEST, Workspace, list_templates, manifest_table, materialise
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ def run_main_job(job: MainJob, progress: Progress = print) -> MatrixReport:
     templates = [t for t in list_templates(dirs) if not job.templates or t.name in job.templates]
     for template in templates:
         dest = job.out_dir / "workspaces" / template.name
+        if (dest / MANIFEST).is_file():  # this job's copy from an earlier run: made again from the template
+            shutil.rmtree(dest)
         ws = materialise(template.name, dest, extra_dirs=dirs, session_params=settings.params)
         musl_results: dict[Platform, BuildResult] = {}
         for platform, libc in cells(template.cargo_libcs, job.platforms):

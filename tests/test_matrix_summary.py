@@ -75,6 +75,21 @@ def test_main_job_on_one_workspace(engine_or_skip: None, tmp_path: Path) -> None
     data = json.loads((tmp_path / "report" / "matrix.json").read_text())
     assert data["counts"] == {"ran": 2}
     assert (tmp_path / "workspaces" / "cross" / "MODULE.bazel").is_file()
+    assert all(e.glibc_floor and "RELRO" in e.hardening for e in report.sorted()), report.sorted()
+    again = run_main_job(MainJob(out_dir=tmp_path, templates=("cross",), platforms=ALL_PLATFORMS), print)
+    assert [e.status for e in again.sorted()] == ["ran", "ran"], "a second run into the same --out works"
+
+
+def test_main_job_leaves_a_foreign_directory_alone(tmp_path: Path) -> None:
+    from pytest_rules_rust.errors import WorkspaceError
+    from pytest_rules_rust.main_job import MainJob, run_main_job
+
+    mine = tmp_path / "workspaces" / "cross" / "notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("not a materialised workspace")
+    with pytest.raises(WorkspaceError, match="not empty"):
+        run_main_job(MainJob(out_dir=tmp_path, templates=("cross",)), print)
+    assert mine.read_text() == "not a materialised workspace"
 
 
 def test_main_job_reports_a_failed_build(engine_or_skip: None, tmp_path: Path) -> None:
