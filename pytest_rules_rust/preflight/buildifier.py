@@ -5,9 +5,9 @@ categories in :data:`ASKED` are asked for, and generated files (``@generated``, 
 near the top) are not linted. When buildifier is not on PATH, one ``RR700`` info finding says
 so; that never fails a run.
 
-For a workspace, buildifier runs once per core over all Starlark files (it takes many files and
-reports JSON) while preflight evaluates the workspace, and its per-file results are cached by
-content hash (:func:`start`).
+For a workspace, buildifier runs over all Starlark files (it takes many files and reports JSON)
+on the cores the evaluation leaves, while preflight evaluates the workspace, and its per-file
+results are cached by content hash (:func:`start`).
 """
 
 from __future__ import annotations
@@ -84,8 +84,6 @@ LINT_ARGS = (*BASE_ARGS, "--warnings=" + ",".join(sorted(ASKED)))
 # convention. Their lint is not something the workspace's authors can act on.
 _GENERATED = re.compile(rb"@generated|DO NOT (?:EDIT|MODIFY)")
 _HEAD = 1024
-# A short-lived run: collecting garbage less often saves a fifth of buildifier's time.
-_GO_ENV = {"GOGC": "400", **os.environ}
 _CHUNK_MIN = 64  # files per extra process: below that, one process is faster than two
 
 
@@ -248,8 +246,8 @@ class RunningLint:
 
 def start(root: Path, files: Sequence[str], cache: ResultsCache | None = None) -> RunningLint:
     """Start buildifier over ``files`` (relative to ``root``) in the background, one process per
-    core; files whose content buildifier has seen before are answered from ``cache``, and
-    generated files are left out."""
+    core the evaluation leaves free; files whose content buildifier has seen before are answered
+    from ``cache``, and generated files are left out."""
     exe = find_buildifier()
     if exe is None:
         return RunningLint(root, None, {}, {})
@@ -286,7 +284,8 @@ def start(root: Path, files: Sequence[str], cache: ResultsCache | None = None) -
                     stderr=subprocess.PIPE,
                     text=True,
                     errors="replace",
-                    env=_GO_ENV,
+                    # a short-lived run: collecting garbage less often saves a fifth of its time
+                    env={"GOGC": "400", **os.environ},
                 )
             )
     return lint
