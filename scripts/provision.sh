@@ -139,15 +139,15 @@ provision_npm() {
 # --- Python environment ------------------------------------------------------------------------
 provision_python() {
   local stamp="$VENV/.provisioned" want
-  want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+  want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -c1-16)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     say "Python environment $VENV: up to date"
     return
   fi
-  say "creating the Python environment $VENV (pytest-rules-rust and its pinned test dependencies)"
+  say "creating the Python environment $VENV (pytest-rules-rust and its test dependencies at the versions in constraints.txt)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   local log="$VENV/provision-pip.log"
-  if ! { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -e "$ROOT[test]"; } >"$log" 2>&1; then
+  if ! { "$VENV/bin/pip" install -q --upgrade pip && "$VENV/bin/pip" install -q -c "$ROOT/constraints.txt" -e "$ROOT[test]"; } >"$log" 2>&1; then
     cat "$log"
     say "pip install failed (log: $log)"
     exit 1
