@@ -39,7 +39,7 @@ from .profile_promises import Promises, promises
 from .progress import Progress
 from .report import MatrixEntry, MatrixReport
 from .settings import Settings
-from .workspaces import MANIFEST, Workspace, list_templates, manifest_table, materialise
+from .workspaces import MANIFEST, Workspace, find_template, list_templates, manifest_table, materialise
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def run_main_job(job: MainJob, progress: Progress = print) -> MatrixReport:
     cache = Cache(settings.cache_dir)
     matrix = MatrixReport()
     dirs = settings.template_dirs
-    templates = [t for t in list_templates(dirs) if not job.templates or t.name in job.templates]
+    templates = [find_template(name, dirs) for name in job.templates] or list_templates(dirs)
     for template in templates:
         dest = job.out_dir / "workspaces" / template.name
         if (dest / MANIFEST).is_file():  # this job's copy from an earlier run: made again from the template

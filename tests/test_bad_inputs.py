@@ -646,3 +646,24 @@ def test_bench_usage_errors(tmp_path: Path, args: list[str], names: list[str]) -
 def test_bench_bad_values_are_usage_errors(tmp_path: Path, args: list[str], names: list[str]) -> None:
     base = ["bench", "--quick", "--allocators", "system", "--threads", "1", "--out", str(tmp_path / "o")]
     assert_clear_error(run_cli(*base, *args, timeout=120), code=2, names=names)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("materialise", "cross", "{file}"),
+        ("materialise", "cross", "/proc/no-such-dir/ws"),
+        ("build", "cross", "--platform", "linux/amd64", "--out", "{file}", "--json"),
+        ("matrix", "--workspace", "cross", "--platform", "linux/amd64", "--out", "{file}"),
+    ],
+    ids=["materialise-onto-a-file", "materialise-under-proc", "build-out-is-a-file", "matrix-out-is-a-file"],
+)
+def test_a_path_the_file_system_refuses_is_a_clear_error(tmp_path: Path, command: tuple[str, ...]) -> None:
+    file = tmp_path / "afile"
+    file.write_text("")
+    args = [part.format(file=file) for part in command]
+    proc = run_cli(*args, cwd=tmp_path)
+    names = [file] if "{file}" in command else ["/proc/no-such-dir"]
+    assert_clear_error(proc, code=2, names=names)
+    if "--json" in args:
+        json_error_only(proc)

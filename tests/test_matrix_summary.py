@@ -114,3 +114,12 @@ def test_main_job_reports_a_failed_build(engine_or_skip: None, tmp_path: Path) -
     (entry,) = report.sorted()
     assert entry.status == "failed" and entry.log and Path(entry.log).is_file()
     assert "mismatched types" in Path(entry.log).read_text()
+
+
+def test_main_job_names_an_unknown_workspace(tmp_path: Path) -> None:
+    from pytest_rules_rust.errors import WorkspaceError
+    from pytest_rules_rust.main_job import MainJob, run_main_job
+
+    with pytest.raises(WorkspaceError, match="unknown workspace 'nosuch'") as caught:
+        run_main_job(MainJob(out_dir=tmp_path, templates=("cross", "nosuch")), print)
+    assert "cross" in caught.value.hint and not (tmp_path / "report").exists()

@@ -118,15 +118,27 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             if args.command in ENGINE_COMMANDS:
                 _sweep_leftovers(quiet=getattr(args, "json", False))
             return int(args.handler(args))
-    except RulesRustError as exc:
+    except BrokenPipeError:
+        raise  # entry() ends quietly
+    except (RulesRustError, OSError) as exc:
+        error = exc if isinstance(exc, RulesRustError) else _path_error(exc)
         if getattr(args, "json", False):
-            _print_json_error(exc)
+            _print_json_error(error)
         else:
-            print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+            print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
         return exit_code(exc)
+
+
+def _path_error(exc: OSError) -> UsageError:
+    """A file system error on a path the command was given (not a directory, no permission, ...)."""
+    where = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    return UsageError(
+        f"{where or 'a path'}: {exc.strerror or exc}",
+        hint="check the paths you passed: an output must be a directory you can create or write to",
+    )
 
 
 def _print_json_error(exc: RulesRustError) -> None:
