@@ -143,11 +143,12 @@ def lookup(name: str, accepted: Iterable[str] | None = None, where: str = "") ->
     )
 
 
-def _bad(param: Param, value: object, why: str = "") -> WorkspaceError:
+def _bad(param: Param, value: object, why: str = "", default: Value | None = None) -> WorkspaceError:
     return WorkspaceError(
         f"invalid value {shown(value)} for parameter {param.name!r}{': ' + why if why else ''}; "
         f"expected {param.format}",
-        hint=f"set {param.name} to {param.format} (default: {render_plain(param.default)})",
+        hint=f"set {param.name} to {param.format}"
+        + ("" if default is None else f" (this workspace's default: {render_plain(default)})"),
     )
 
 
@@ -157,9 +158,21 @@ def _has_control_character(value: object) -> bool:
     return any(isinstance(t, str) and any(ch < " " or ch == "\x7f" for ch in t) for t in texts)
 
 
-def coerce(name: str, value: object) -> Value:
-    """Validate ``value`` for parameter ``name``, converting strings (``a,b`` lists, ``true``/``false``)."""
+def coerce(name: str, value: object, default: Value | None = None) -> Value:
+    """Validate ``value`` for parameter ``name``, converting strings (``a,b`` lists, ``true``/``false``).
+
+    ``default``, the workspace's own default when there is one, is named in the error's hint.
+    """
     param = lookup(name)
+    try:
+        return _coerce(param, value)
+    except WorkspaceError as exc:
+        if default is None:
+            raise
+        raise WorkspaceError(exc.message, hint=_bad(param, value, default=default).hint) from None
+
+
+def _coerce(param: Param, value: object) -> Value:
     if _has_control_character(value):
         raise _bad(param, value, "it contains a newline or another control character")
     if param.kind == "bool":

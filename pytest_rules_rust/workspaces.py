@@ -222,12 +222,12 @@ def resolve_params(
     values: dict[str, Value] = dict(template.defaults)
     for name, value in (session or {}).items():
         lookup(name, where="any workspace")
-        checked = coerce(name, value)
+        checked = coerce(name, value, template.defaults.get(name))
         if name in template.parameters:
             values[name] = checked
     for name, value in (call or {}).items():
         lookup(name, template.parameters, where=where)
-        values[name] = coerce(name, value)
+        values[name] = coerce(name, value, template.defaults.get(name))
     for name, allowed in template.choices.items():
         current = values[name]
         items = [str(v) for v in current] if isinstance(current, list) else [str(current)]

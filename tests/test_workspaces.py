@@ -426,3 +426,16 @@ def test_factory_precedence_call_over_session_over_defaults(tmp_path_factory: py
         WorkspaceFactory(lambda name: tmp_path_factory.mktemp(name), session_params={"llvm_versoin": "1"})
     with pytest.raises(WorkspaceError, match="'registry'"):
         WorkspaceFactory(lambda name: tmp_path_factory.mktemp(name), session_params={"registry": 'x"y'})
+
+
+@pytest.mark.parametrize("name", ["cross", "musl_jemalloc_oci"])
+def test_a_bad_value_hint_names_this_workspaces_default(tmp_path: Path, name: str) -> None:
+    template = find_template(name)
+    for param in ("sysroot", "rules_rust_version"):
+        if param not in template.parameters:
+            continue
+        with pytest.raises(WorkspaceError) as caught:
+            materialise(name, tmp_path / param, params={param: "maybe-not"})
+        default = template.defaults[param]
+        shown = str(default).lower() if isinstance(default, bool) else str(default)
+        assert caught.value.hint.endswith(f"(this workspace's default: {shown})"), caught.value.hint
