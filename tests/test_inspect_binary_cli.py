@@ -31,7 +31,8 @@ def test_json_output(samples: ElfSamples) -> None:
     proc = _cli(path, "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert list(data) == list(JSON_KEYS)
+    assert list(data) == [*JSON_KEYS, "hardening", "evidence"]
+    assert data["hardening"] and all(set(e) == {"fact", "detail"} for e in data["evidence"])
     assert data["machine"] == "aarch64" and data["linkage"] == "static" and data["libc"] == "musl"
     assert data["needed"] == [] and data["allocators"] == [] and data["stripped"] is True
     assert (data["relro"], data["glibc_floor"], data["stack_protector"]) == ("partial", None, None)
@@ -105,6 +106,7 @@ def test_bad_input_with_json_is_a_json_error_on_stdout(samples: ElfSamples, tmp_
     error = json.loads(proc.stdout)["error"]
     assert error["type"] == "InspectError" and error["exit_code"] == 1
     assert error["message"].startswith(f"{path}: {problem}")
+    assert "(hint:" not in error["message"] and error["hint"], "the hint has its own field"
 
 
 def test_output_into_a_closed_pipe_ends_quietly(samples: ElfSamples) -> None:

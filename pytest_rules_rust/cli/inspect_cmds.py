@@ -23,9 +23,13 @@ BINARY_HINT = "pass the path of an ELF executable or library, e.g. an artifact p
 IMAGE_HINT = "rebuild the image, or pass an OCI layout directory or tarball, or a docker-archive tarball"
 
 
-def one_line(exc: InspectError, default_hint: str) -> InspectError:
-    """The error as a single line that still says what to do (``... (hint: ...)``)."""
-    return InspectError(f"{exc.message} (hint: {exc.hint or default_hint})")
+def one_line(exc: InspectError, default_hint: str, json_output: bool) -> InspectError:
+    """The error as a single line that still says what to do (``... (hint: ...)``); with
+    ``--json`` the hint stays in its own field, as every command's JSON error has it."""
+    hint = exc.hint or default_hint
+    if json_output:
+        return InspectError(exc.message, hint=hint, paths=exc.paths)
+    return InspectError(f"{exc.message} (hint: {hint})")
 
 
 def binary_arguments(binary: argparse.ArgumentParser) -> Handler:
@@ -39,9 +43,10 @@ def run_inspect_binary(args: argparse.Namespace) -> int:
     try:
         info = inspect_binary(args.file)
     except InspectError as exc:
-        raise one_line(exc, BINARY_HINT) from None
+        raise one_line(exc, BINARY_HINT, args.json) from None
     if args.json:
-        print(json.dumps(info.to_json(), indent=2))
+        evidence = [{"fact": fact, "detail": detail} for fact, detail in info.evidence]
+        print(json.dumps({**info.to_json(), "hardening": info.hardening, "evidence": evidence}, indent=2))
         return 0
     print(info.path)
     print(f"  {info.summary}")
@@ -107,7 +112,7 @@ def run_inspect_image(args: argparse.Namespace) -> int:
     try:
         info = inspect_image(args.path, limits=limits)
     except InspectError as exc:  # one line: the message names the blob and both digests
-        raise one_line(exc, IMAGE_HINT) from None
+        raise one_line(exc, IMAGE_HINT, args.json) from None
     findings = [f for item in info.platforms for f in item.findings]
     for finding in findings:
         print(f"finding: {finding}", file=sys.stderr)
