@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "RulesRustBuild": "plugin.builds",
     "BuilderImage": "plugin.containers",
     "OciImageAssembler": "plugin.oci",
+    "BinaryInspector": "plugin.binaries",
 }
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "BenchOutcome",
     "BenchResults",
     "BinaryInfo",
+    "BinaryInspector",
     "BuildRequest",
     "BuildResult",
     "BuilderImage",
@@ -114,6 +116,7 @@ if TYPE_CHECKING:
     from .inspect.oci import ImageInfo, inspect_image
     from .inspect.structure import StructureSpec
     from .platforms import Platform
+    from .plugin.binaries import BinaryInspector
     from .plugin.builds import RulesRustBuild
     from .plugin.containers import BuilderImage
     from .plugin.oci import OciImageAssembler

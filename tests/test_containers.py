@@ -79,6 +79,7 @@ def test_exit_code_and_stderr(bb: str, tmp_path: Path) -> None:
     result = _run(bb, tmp_path, "sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7")
     assert (result.rc, result.timed_out, result.failed) == (7, False, True)
     assert "to-stdout" in result.tail() and "to-stderr" in result.tail()
+    assert "to-stdout" in result.output and "to-stderr" in result.output
     assert result.log == tmp_path / "run.log"
 
 
@@ -179,7 +180,7 @@ def test_sweep_leaves_live_processes_alone(engine: Engine, bb: str) -> None:
 def test_uname_in_the_amd64_builder_image(container_runner: ContainerRunner) -> None:
     result = container_runner.run(["uname", "-m"], platform="linux/amd64")
     assert result.succeeded, result.tail()
-    assert result.log.read_text().splitlines()[-1] == "x86_64"
+    assert result.output.splitlines()[-1] == "x86_64" == result.log.read_text().splitlines()[-1]
 
 
 def test_uname_in_the_arm64_builder_image_through_qemu(

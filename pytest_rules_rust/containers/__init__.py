@@ -118,13 +118,17 @@ class ExecResult(ProcessOutcome):
     duration_s: float
     timed_out: bool
 
-    def tail(self, lines: int = 40) -> str:
-        """The last ``lines`` lines of the log."""
+    @property
+    def output(self) -> str:
+        """What the command printed (stdout and stderr as they interleaved, from ``log``)."""
         try:
-            text = self.log.read_text(errors="replace")
+            return self.log.read_text(errors="replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+
+    def tail(self, lines: int = 40) -> str:
+        """The last ``lines`` lines of the log."""
+        return "\n".join(self.output.splitlines()[-lines:])
 
 
 _engine: Engine | None = None
