@@ -116,8 +116,13 @@ def check_tools(which: Callable[[str], str | None] = shutil.which) -> list[Check
     for name, commands, package in HOST_TOOLS:
         found = [c for c in commands if (Path(c).exists() if c.startswith("/") else which(c))]
         ok = len(found) == len(commands)
-        detail = _version(found[0], "--version") if ok else f"{', '.join(commands)} not found"
-        checks.append(Check(name, ok, detail or "present", "" if ok else f"{APT} {package}"))
+        if ok:  # the path first: a wrapper (musl-gcc) reports the compiler it wraps
+            where = (found[0] if found[0].startswith("/") else which(found[0])) or found[0]
+            version = _version(found[0], "--version")
+            detail = f"{where}: {version}" if version else where
+        else:
+            detail = f"{', '.join(commands)} not found"
+        checks.append(Check(name, ok, detail, "" if ok else f"{APT} {package}"))
     for tool in ("buildifier", "buildozer"):
         path = which(tool)
         checks.append(

@@ -138,3 +138,14 @@ def test_non_empty_destination_is_refused(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / "ws" / "x").write_text("")
     assert main(["materialise", "cross", str(tmp_path / "ws")]) == 2
     assert "is not empty" in capsys.readouterr().err
+
+
+def test_version_names_the_installed_package(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from pytest_rules_rust.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"], prog="pytest-rules-rust")
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pytest-rules-rust {version('pytest-rules-rust')}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -75,6 +76,13 @@ def program_name(argv0: str | None = None) -> str:
     return "python -m pytest_rules_rust" if name in ("__main__.py", "-c", "") else name
 
 
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("pytest-rules-rust")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "(not installed)"
+
+
 def build_parser(prog: str | None = None, only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand listed; the arguments of every subcommand, or only of the
     subcommand ``only`` (then only its module is imported: a faster start)."""
@@ -82,6 +90,7 @@ def build_parser(prog: str | None = None, only: str | None = None) -> argparse.A
         prog=prog or program_name(),
         description="pytest-rules-rust: the same functions the pytest plugin uses, from the command line.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         command = sub.add_parser(name, help=help_text)
