@@ -155,3 +155,22 @@ def test_a_directory_without_cargo_toml_is_refused(tmp_path: Path) -> None:
     builder = get_builder("cargo")
     with pytest.raises(WorkspaceError, match=r"has no Cargo\.toml"):
         builder.build(BuildRequest(workspace=ws, target=AMD64), tmp_path / "out")
+
+
+def test_binaries_come_from_cargo_when_the_workspace_names_none(tmp_path: Path) -> None:
+    from pytest_rules_rust.builders.cargo import cargo_binaries
+
+    def package(path: Path, toml: str, *sources: str) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "Cargo.toml").write_text(toml)
+        for src in sources:
+            (path / src).parent.mkdir(parents=True, exist_ok=True)
+            (path / src).write_text("fn main() {}\n")
+
+    package(tmp_path, '[workspace]\nmembers = [".", "crates/*"]\n[package]\nname = "top"\n', "src/main.rs")
+    package(tmp_path / "crates" / "a", '[package]\nname = "a"\n[[bin]]\nname = "a-cli"\npath = "x.rs"\n')
+    package(tmp_path / "crates" / "b", '[package]\nname = "b"\n', "src/main.rs", "src/bin/extra.rs")
+    package(tmp_path / "crates" / "lib", '[package]\nname = "lib"\n', "src/lib.rs")
+    package(tmp_path / "crates" / "quiet", '[package]\nname = "quiet"\nautobins = false\n', "src/main.rs")
+    assert cargo_binaries(tmp_path) == ("top", "a-cli", "b", "extra")
+    assert cargo_binaries(tmp_path / "crates" / "lib") == ()

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from ..cache import Cache
 from ..containers import Mount, RunSpec, run
@@ -262,13 +262,49 @@ def plan_build(request: BuildRequest, binaries: Sequence[str], features: Sequenc
 
 
 def _binaries_for(request: BuildRequest, manifest: CargoManifest) -> tuple[str, ...]:
-    binaries = request.targets or manifest.binaries
+    binaries = request.targets or manifest.binaries or cargo_binaries(request.workspace.root)
     if not binaries:
         raise WorkspaceError(
-            f"workspace {request.workspace.root} names no Cargo binaries to build",
-            hint=f"list them in {MANIFEST} under [cargo] binaries = [...], or pass targets=(...)",
+            f"workspace {request.workspace.root} has no Cargo binary to build "
+            "(no [[bin]], src/main.rs or src/bin/*.rs in its packages)",
+            hint=f"list them in {MANIFEST} under [cargo] binaries = [...], or name them: "
+            "targets=(...) in Python, --target NAME on the command line",
         )
     return tuple(binaries)
+
+
+def cargo_binaries(root: Path) -> tuple[str, ...]:
+    """The binaries Cargo builds by default in the package or workspace at ``root``: each
+    package's ``[[bin]]`` targets, else ``src/main.rs`` (named after the package) and ``src/bin/*.rs``."""
+    found: list[str] = []
+    for package in _cargo_packages(root):
+        data = _cargo_toml(package)
+        name = str(data.get("package", {}).get("name", ""))
+        bins = [b for b in data.get("bin", []) if isinstance(b, dict) and isinstance(b.get("name"), str)]
+        found += [b["name"] for b in bins]
+        if data.get("package", {}).get("autobins", True) is not False:
+            if name and (package / "src" / "main.rs").is_file() and name not in found:
+                found.append(name)
+            found += sorted(p.stem for p in (package / "src" / "bin").glob("*.rs") if p.stem not in found)
+    return tuple(found)
+
+
+def _cargo_toml(package: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads((package / "Cargo.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _cargo_packages(root: Path) -> list[Path]:
+    """``root`` when it is a package, and its workspace members (globs as Cargo expands them)."""
+    data = _cargo_toml(root)
+    packages = [root] if "package" in data else []
+    members = data.get("workspace", {}).get("members", [])
+    for member in members if isinstance(members, list) else []:
+        if isinstance(member, str) and member.strip("./"):  # "." is root itself (glob(".") fails)
+            packages += [p for p in sorted(root.glob(member)) if (p / "Cargo.toml").is_file() and p != root]
+    return packages
 
 
 def _compiled_units(log: Path) -> list[str]:

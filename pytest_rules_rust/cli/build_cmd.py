@@ -48,6 +48,14 @@ def arguments(parser: argparse.ArgumentParser) -> Handler:
     )
     parser.add_argument("--cache-dir", type=Path, help="cache directory (default: $PYTEST_RULES_RUST_CACHE)")
     parser.add_argument("--timeout", default="1800", help="seconds before the build is killed (default 1800)")
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Cargo binary or Bazel label to build (repeatable; default: what the workspace names, "
+        "else every Cargo binary)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return run
 
@@ -84,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         host=host,
         profile=args.profile,
         timeout_s=settings.build_timeout_s,
+        targets=tuple(args.target),
     )
     cache = Cache(settings.cache_dir)
     if host != AMD64 and not args.json:
