@@ -25,11 +25,24 @@ def arguments(p: argparse.ArgumentParser) -> Handler:
         metavar="OS/ARCH",
         help="linux/amd64 and/or linux/arm64 (default: both)",
     )
-    p.add_argument("--builder", choices=("cargo", "bazel"), default="cargo")
-    p.add_argument("--profile", choices=("debug", "release"), default="debug")
+    p.add_argument(
+        "--builder",
+        choices=("cargo", "bazel"),
+        default="cargo",
+        help="cargo (default) or bazel (needs a Bazel; see `doctor`)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("debug", "release"),
+        default="debug",
+        help="debug (default: the quickest check) or release: the recipes' [profile.release] "
+        "(LTO, strip …), what the document's `bazel build -c opt` builds and what its images ship",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="workspace parameter")
     p.add_argument("--template-dir", action="append", default=[], type=Path, help="extra template directory")
-    p.add_argument("--cache-dir", type=Path, default=None)
+    p.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache directory (default: $PYTEST_RULES_RUST_CACHE)"
+    )
     return run
 
 
