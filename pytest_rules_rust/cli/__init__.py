@@ -97,6 +97,8 @@ def build_parser(prog: str | None = None, only: str | None = None) -> argparse.A
         if only in (None, name):
             module = importlib.import_module(f"{__name__}.{module_name}")
             command.set_defaults(handler=module.COMMANDS[name](command))
+            if command.description:  # module docstrings serve as descriptions: drop their rST quoting
+                command.description = command.description.replace("``", "`")
     return parser
 
 
