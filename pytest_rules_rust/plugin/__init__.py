@@ -21,15 +21,15 @@ from .options import add_options, settings_from_config, settings_key  # noqa: E4
 from .summary import MatrixSummary  # noqa: E402
 
 MARKERS = {
-    "cross": "builds or runs code for a foreign architecture (linux/arm64 through qemu). "
-    "Example: pytest -m cross",
+    "cross": "builds or runs code for a foreign architecture (linux/arm64 through qemu); applied to "
+    "tests that run for linux/arm64. Example: pytest -m cross",
     "musl": "builds static musl binaries (Rust std built from source). "
     "Example: pytest -m 'musl and not cross'",
     "proto": "builds the prost/tonic gRPC workspace",
-    "container": "needs a Docker engine (builds or runs containers)",
+    "container": "needs a Docker engine (builds or runs containers); applied from the fixtures a test uses",
     "bazel": "builds with Bazel (Bazelisk in our image, or --rr-bazel-binary); skips with Bazelisk's "
     "own reason where it cannot download Bazel",
-    "cargo": "builds with the cargo builder",
+    "cargo": "builds with the cargo builder (applied to rules_rust_build tests when cargo is a --rr-builder)",
     "bench": "allocator throughput benchmarks (slow; prints figures). Example: pytest -m bench",
 }
 
@@ -44,6 +44,7 @@ pytest_plugins = [
     "pytest_rules_rust.plugin.binaries",
     "pytest_rules_rust.plugin.oci",
     "pytest_rules_rust.plugin.bench",
+    "pytest_rules_rust.plugin.markers",
 ]
 
 summary_key = pytest.StashKey[MatrixSummary]()
