@@ -50,7 +50,7 @@ def test_markdown_file_names_itself(tmp_path: Path, capsys: pytest.CaptureFixtur
     doc.write_text('text\n```starlark\nx = "1.0\n```\n')
     assert main(["preflight", str(doc), "--json", "--no-buildifier"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
-    assert (finding["file"], finding["line"], finding["code"]) == ("guide.md", 3, "RR001")
+    assert (finding["file"], finding["line"], finding["code"]) == (str(doc), 3, "RR001")
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

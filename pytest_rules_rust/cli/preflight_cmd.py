@@ -1,5 +1,8 @@
 """``preflight PATH [--json]``: static checks of a workspace directory or a Markdown file.
 
+PATH may also be a directory inside a workspace or one of its Bazel files (MODULE.bazel, BUILD,
+a .bzl): like Bazel, preflight walks up to the workspace root and checks the whole workspace.
+
 Exit 0 without error findings, 1 with error findings, 2 on usage errors (bad PATH) and when
 preflight itself cannot run (a bug: the message says so; no traceback).
 Results are cached under the shared cache directory (``--no-cache`` to skip that).
@@ -17,7 +20,11 @@ from . import AddArguments, Handler
 def arguments(parser: argparse.ArgumentParser) -> Handler:
     """``preflight``'s arguments (described by this module's docstring); returns its handler."""
     parser.description = __doc__
-    parser.add_argument("path", metavar="PATH", help="workspace directory or Markdown/text file")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        help="workspace (or a directory or Bazel file in one), or a Markdown/text file",
+    )
     parser.add_argument("--json", action="store_true", help='print {"findings": [...]} as JSON')
     parser.add_argument("--no-buildifier", action="store_true", help="skip the buildifier second opinion")
     parser.add_argument(
@@ -28,11 +35,18 @@ def arguments(parser: argparse.ArgumentParser) -> Handler:
 
 def run(args: argparse.Namespace) -> int:
     """Run preflight and print the findings; the exit code says whether there were errors."""
-    from ..errors import RulesRustError
-    from ..preflight import preflight
+    from pathlib import Path
 
+    from ..errors import RulesRustError
+    from ..preflight import preflight, workspace_of
+
+    given = Path(args.path)
+    root, boundary = workspace_of(given)
+    if root != given and not args.json:
+        holding = f"the directory holding {boundary}" if boundary else "the directory of its BUILD files"
+        print(f"preflight: checking the workspace at {root} ({holding})", file=sys.stderr)
     try:
-        report = preflight(args.path, use_buildifier=not args.no_buildifier, cache=not args.no_cache)
+        report = preflight(root, use_buildifier=not args.no_buildifier, cache=not args.no_cache)
     except (RulesRustError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug of preflight's own: one paragraph, not a traceback

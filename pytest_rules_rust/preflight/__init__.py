@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ..errors import PreflightError, UsageError
 from . import tree
@@ -34,6 +34,7 @@ __all__ = [
     "preflight_markdown",
     "preflight_workspace",
     "require_clean",
+    "workspace_of",
 ]
 
 
@@ -151,11 +152,13 @@ def require_clean(report: PreflightReport, consequence: str = "") -> PreflightRe
     return report
 
 
-def make_report(findings: list[Finding], root: str) -> PreflightReport:
+def make_report(
+    findings: list[Finding], root: str, kind: Literal["workspace", "document"] = "workspace"
+) -> PreflightReport:
     """Sort findings by file, line and code into a report; repeated warnings are collapsed."""
     order = {"error": 0, "warning": 1, "info": 2}
     ordered = sorted(findings, key=lambda f: (f.file, f.line, order[f.severity], f.code))
-    return PreflightReport(tuple(collapse(ordered)), root)
+    return PreflightReport(tuple(collapse(ordered)), root, kind)
 
 
 def collapse(findings: list[Finding]) -> list[Finding]:
@@ -180,13 +183,52 @@ def collapse(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+# Files that end Bazel's walk up to the workspace root, and the files that are Bazel's own.
+_BOUNDARIES = ("MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE")
+_BAZEL_FILES = frozenset(
+    {
+        *_BOUNDARIES,
+        "WORKSPACE.bzlmod",
+        "BUILD",
+        "BUILD.bazel",
+        "MODULE.bazel.lock",
+        ".bazelrc",
+        ".bazelversion",
+    }
+)
+
+
+def workspace_of(path: Path) -> tuple[Path, str]:
+    """The directory preflight checks for ``path`` and the boundary file that makes it the root.
+
+    Like Bazel, a Bazel file (MODULE.bazel, BUILD, a .bzl, ...) or a directory inside a workspace
+    means the workspace: the nearest directory at or above it with MODULE.bazel, REPO.bazel or
+    WORKSPACE(.bazel). Anything else is returned as it is, with ``""`` (a document, or a
+    directory of BUILD files in no workspace).
+    """
+    bazel_file = path.is_file() and (path.name in _BAZEL_FILES or path.suffix == ".bzl")
+    if not path.is_dir() and not bazel_file:
+        return path, ""
+    start = path.parent if bazel_file else path
+    for here in (start, *start.absolute().parents):
+        for name in _BOUNDARIES:
+            if (here / name).is_file():
+                return here, name
+    return start, ""
+
+
 def preflight(
     target: _HasRoot | Path | str, *, use_buildifier: bool = True, cache: bool = False
 ) -> PreflightReport:
     """A workspace (anything with a ``.root``, such as a materialised ``Workspace``), a workspace
-    directory, or a Markdown (any text) file, whichever ``target`` is."""
+    directory, or a Markdown (any text) file, whichever ``target`` is.
+
+    A directory inside a workspace, or a Bazel file (MODULE.bazel, BUILD, a .bzl), checks the
+    whole workspace it belongs to (see :func:`workspace_of`).
+    """
     # A Path has a ``root`` attribute too (its anchor): paths first.
     path = Path(target) if isinstance(target, str | os.PathLike) else Path(target.root)
+    path, _boundary = workspace_of(path)
     if path.is_dir():
         return preflight_workspace(path, use_buildifier=use_buildifier, cache=cache)
     if path.is_file():

@@ -10,7 +10,7 @@ cannot be complete, so apart from syntax and self-contradictions they report war
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import starlark as sl
@@ -85,7 +85,8 @@ def looks_like_bazel(code: str) -> bool:
 
 
 def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> PreflightReport:
-    """Check the Starlark blocks of a Markdown (or any text) file; ``file`` in findings is its name."""
+    """Check the Starlark blocks of a Markdown (or any text) file; ``file`` in findings is ``path``
+    as given (relative stays relative)."""
     path = Path(path)
     try:
         document = path.read_text(encoding="utf-8", errors="replace")
@@ -100,7 +101,9 @@ def preflight_markdown(path: Path | str, *, use_buildifier: bool = True) -> Pref
             "or pass a workspace directory",
         )
     findings = check_document(path.name, document, use_buildifier=use_buildifier)
-    return make_report(findings, str(path.parent))
+    # named as the caller named the file, so that the location opens from where they are
+    shown = [replace(f, file=str(path)) if f.file == path.name else f for f in findings]
+    return make_report(shown, str(path.parent), "document")
 
 
 def check_document(display: str, document: str, *, use_buildifier: bool = True) -> list[Finding]:

@@ -6,6 +6,7 @@ The evaluator (``evaluate.py``) turns Starlark files into a :class:`Model`; each
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -38,12 +39,18 @@ class Finding:
         return f"{text}\n    hint: {self.hint}" if self.hint else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PreflightReport:
-    """All findings of one preflight run, sorted by file and line."""
+    """All findings of one preflight run, sorted by file and line.
+
+    ``str(report)`` is :meth:`format`; ``repr(report)`` is a one-line count followed by one line
+    per finding (no hints), which is what pytest prints for ``assert report.ok, report``.
+    """
 
     findings: tuple[Finding, ...] = ()
     root: str = ""
+    kind: Literal["workspace", "document"] = "workspace"
+    """What was checked: a workspace (finding paths are relative to ``root``) or a document."""
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -65,12 +72,34 @@ class PreflightReport:
         return [f.code for f in self.findings]
 
     def format(self) -> str:
-        """Human-readable listing, one finding per line (plus its hint)."""
+        """Human-readable listing, one finding per line (plus its hint); the last line counts them
+        and, for a workspace, names the root their paths are relative to."""
         if not self.findings:
             return "preflight: no findings"
         lines = [str(f) for f in self.findings]
-        lines.append(f"preflight: {len(self.errors)} error(s), {len(self.warnings)} warning(s)")
+        root = os.path.abspath(self.root) if self.root else ""
+        relative = f" (paths relative to {root})" if root and self.kind == "workspace" else ""
+        lines.append(f"preflight: {len(self.errors)} error(s), {len(self.warnings)} warning(s){relative}")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __repr__(self) -> str:
+        # pytest shows an assert's message object by its repr (cut to 240 characters unless -vv):
+        # the counts first, then one line per finding without its hint.
+        errors, warnings = len(self.errors), len(self.warnings)
+        other = len(self.findings) - errors - warnings
+        counts = [_count(errors, "error"), _count(warnings, "warning")]
+        counts += [_count(other, "note")] if other else []
+        head = f"<PreflightReport: {', '.join(counts)}>"
+        listed = [f"  {f.file}:{f.line}: {f.severity} {f.code}: {f.message}" for f in self.findings[:10]]
+        more = [f"  ... and {len(self.findings) - 10} more"] if len(self.findings) > 10 else []
+        return "\n".join([head, *listed, *more])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -79,6 +108,16 @@ class Loc:
 
     file: str
     line: int
+
+
+@dataclass(frozen=True)
+class RcPlatform:
+    """A ``--platforms`` label on a .bazelrc line; ``config`` names the ``build:<config>`` it is
+    under ("" on a plain ``build``/``common`` line, which every build uses)."""
+
+    loc: Loc
+    label: str
+    config: str = ""
 
 
 @dataclass(frozen=True)
@@ -242,10 +281,8 @@ class Model:
     rebindings: tuple[Binding, ...] = ()
     package_calls: tuple[Loc, ...] = ()
     workspace_file_has_macros: bool = False
-    bazelrc_platforms: tuple[str, ...] = ()
-    """``--platforms`` that .bazelrc applies to every build."""
-    bazelrc_config_platforms: tuple[str, ...] = ()
-    """``--platforms`` of named .bazelrc configs (``build:arm64 --platforms=...``)."""
+    bazelrc_platforms: tuple[RcPlatform, ...] = ()
+    """``--platforms`` labels of .bazelrc, for every build and for named configs."""
     bazelrc_enable_workspace: bool | None = None
     """``--[no]enable_workspace`` in .bazelrc (None: not set, Bazel's default applies)."""
     bazel_version: str = ""

@@ -115,7 +115,6 @@ def build_model(
         package_calls=tuple(pkg_calls),
         workspace_file_has_macros=ws_macros,
         bazelrc_platforms=settings.platforms,
-        bazelrc_config_platforms=settings.config_platforms,
         bazelrc_enable_workspace=settings.enable_workspace,
         bazel_version=settings.version,
         all_files=all_files,

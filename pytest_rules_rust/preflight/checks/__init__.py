@@ -11,7 +11,7 @@ from .base import Ctx
 from .crates import check_crates
 from .duplicates import check_bazel_deps, check_load_order, check_package_calls, check_rebinding
 from .globs import check_globs
-from .labels import check_labels, check_selects
+from .labels import check_bazelrc_platforms, check_labels, check_selects
 from .oci import check_ports
 from .platforms import check_constraints, check_platform_triples
 from .rust_toolchains import check_rust_resolution
@@ -60,6 +60,7 @@ CODES = {
 Check = Callable[[Ctx], Iterator[Finding]]
 CHECKS: tuple[Check, ...] = (
     check_labels,
+    check_bazelrc_platforms,
     check_selects,
     check_constraints,
     check_platform_triples,

@@ -143,8 +143,12 @@ def check_crates(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> Iterator[Finding]:
+    """RR301 for ``@hub//:crate`` and the package short form ``@hub//crate`` (``//pkg`` is
+    ``//pkg:pkg`` in Bazel); other packages of a hub are not crates."""
     lab = ctx.parse(s, "")
-    if lab is None or not lab.external or lab.repo not in known or lab.package:
+    if lab is None or not lab.external or lab.repo not in known or lab.wildcard:
+        return
+    if lab.package and lab.package != lab.name:
         return
     crate = lab.name
     base = crate.split("__")[0]  # <crate>__<binary> aliases of gen_binaries
@@ -154,7 +158,8 @@ def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> 
     if versioned and _norm(versioned.group(1)) in known[lab.repo]:
         return
     near = close_match(_norm(crate), known[lab.repo], cutoff=0.6)
-    hint = f"did you mean @{lab.repo}//:{near}? " if near else ""
+    form = f"@{lab.repo}//{near}" if lab.package else f"@{lab.repo}//:{near}"
+    hint = f"did you mean {form}? " if near else ""
     hint += f'add crate.spec(package = "{crate}", ...) or a [dependencies] entry in Cargo.toml'
     yield Finding(
         loc.file,

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..labels import Label, looks_like_label
-from ..model import Finding, Loc
+from ..model import Finding, Loc, RcPlatform
 from .base import CONFIG_KINDS, WORKSPACE_FALLBACK, Ctx, close_match, is_manual
 
 SKIP_ATTRS = frozenset(
@@ -82,6 +82,47 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
         yield from resolve(
             ctx, reg.label, "", reg.loc, f"register_{reg.kind}s", toolchain=reg.kind == "toolchain"
         )
+
+
+def check_bazelrc_platforms(ctx: Ctx) -> Iterator[Finding]:
+    """``--platforms`` labels of .bazelrc must resolve like labels in BUILD files: an error on a
+    plain ``build``/``common`` line (every build uses it), a warning under ``build:<config>``
+    (only builds with that ``--config`` do)."""
+    for rc in ctx.model.bazelrc_platforms:
+        where = f"--platforms{':' + rc.config if rc.config else ''} in .bazelrc"
+        found = list(resolve(ctx, rc.label, "", rc.loc, where)) or list(_hidden_platform(ctx, rc.label, rc))
+        yield from (_only_with_config(f, rc.config) for f in found) if rc.config else found
+
+
+def _hidden_platform(ctx: Ctx, value: str, rc: RcPlatform) -> Iterator[Finding]:
+    """A warning for a ``--platforms`` target the model cannot see in a package with macro calls
+    (``resolve`` stays silent there unless a name is close) and that no macro is named after."""
+    lab = ctx.parse(value, "")
+    if lab is None or lab.external or lab.wildcard or ctx.model.fragment:
+        return
+    if ctx.target_exists(lab.package, lab.name) is not None or not ctx.packages.get(lab.package, False):
+        return
+    if any(lab.name.startswith(h) for h in ctx.open_packages.get(lab.package, [])):
+        return
+    yield Finding.at(
+        rc.loc,
+        "RR102",
+        "warning",
+        f"--platforms in .bazelrc: {value}: no platform {lab.name!r} in //{lab.package} "
+        f"(unless one of its macro calls creates it; Bazel fails on a missing platform)",
+        f'define platform(name = "{lab.name}", ...) in //{lab.package} or fix the label',
+    )
+
+
+def _only_with_config(f: Finding, config: str) -> Finding:
+    """A finding on a ``build:<config>`` line: only builds with ``--config=<config>`` fail on it."""
+    if f.severity != "error":
+        return f
+    return replace(
+        f,
+        severity="warning",
+        message=f"{f.message} (builds with --config={config} fail on it)",
+    )
 
 
 def _as_manual(f: Finding) -> Finding:

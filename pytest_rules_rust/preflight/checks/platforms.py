@@ -174,14 +174,56 @@ def check_constraints(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _platform_arch_os(t: Target) -> tuple[str, str]:
+    """The platform's cpu and os constraint values ("" where it sets none, or sets one that
+    @platforms does not have: RR201 reports that, and no triple can be advised for it)."""
     cpu = os_ = ""
     for s in _strings(t.attrs.get("constraint_values", [])):
         mt = _CONSTRAINT.match(s)
         if mt and mt.group(1) == "cpu":
-            cpu = ARCH_ALIASES.get(mt.group(2), mt.group(2))
+            cpu = ARCH_ALIASES.get(mt.group(2), mt.group(2)) if mt.group(2) in CPUS else ""
         elif mt:
-            os_ = OS_ALIASES.get(mt.group(2), mt.group(2))
+            os_ = OS_ALIASES.get(mt.group(2), mt.group(2)) if mt.group(2) in OSES else ""
     return cpu, os_
+
+
+# A real rustc triple per (@platforms cpu, os) for the advice of RR202 (tests check that
+# rules_rust maps each back to its key).
+KNOWN_TRIPLES = {
+    ("x86_64", "linux"): "x86_64-unknown-linux-gnu",
+    ("aarch64", "linux"): "aarch64-unknown-linux-gnu",
+    ("x86_32", "linux"): "i686-unknown-linux-gnu",
+    ("armv7", "linux"): "armv7-unknown-linux-gnueabihf",
+    ("arm", "linux"): "arm-unknown-linux-gnueabihf",
+    ("riscv64", "linux"): "riscv64gc-unknown-linux-gnu",
+    ("s390x", "linux"): "s390x-unknown-linux-gnu",
+    ("ppc64le", "linux"): "powerpc64le-unknown-linux-gnu",
+    ("loongarch64", "linux"): "loongarch64-unknown-linux-gnu",
+    ("x86_64", "osx"): "x86_64-apple-darwin",
+    ("aarch64", "osx"): "aarch64-apple-darwin",
+    ("aarch64", "ios"): "aarch64-apple-ios",
+    ("x86_64", "windows"): "x86_64-pc-windows-msvc",
+    ("aarch64", "windows"): "aarch64-pc-windows-msvc",
+    ("aarch64", "android"): "aarch64-linux-android",
+    ("x86_64", "freebsd"): "x86_64-unknown-freebsd",
+    ("x86_64", "none"): "x86_64-unknown-none",
+    ("aarch64", "none"): "aarch64-unknown-none",
+    ("riscv32", "none"): "riscv32imac-unknown-none-elf",
+    ("armv6-m", "none"): "thumbv6m-none-eabi",
+    ("armv7-m", "none"): "thumbv7m-none-eabi",
+    ("armv7e-m", "none"): "thumbv7em-none-eabihf",
+    ("wasm32", "none"): "wasm32-unknown-unknown",
+    ("wasm32", "wasi"): "wasm32-wasip1",
+}
+
+
+def triple_advice(arch: str, os_: str) -> str:
+    """What to add for a platform of @platforms ``arch``/``os_``: a rustc triple rules_rust maps to
+    them where one is known, else a description of the triple that is needed."""
+    triple = KNOWN_TRIPLES.get((arch, os_))
+    if triple is None:
+        return f"add a Rust triple for {arch}/{os_} to rust.toolchain(extra_target_triples = [...])"
+    musl = " (or its musl variant)" if os_ == "linux" else ""
+    return f'add "{triple}"{musl} to rust.toolchain(extra_target_triples = [...])'
 
 
 def triple_arch_os(triple: str) -> tuple[str, str]:
@@ -230,11 +272,11 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
                 if lab and not lab.external:
                     always = not is_manual(t)
                     used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
-    for flags, always in ((mo.bazelrc_platforms, True), (mo.bazelrc_config_platforms, False)):
-        for s in flags:
-            lab = ctx.parse(s, "")
-            if lab and not lab.external:
-                used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
+    for rc in mo.bazelrc_platforms:
+        lab = ctx.parse(rc.label, "")
+        if lab and not lab.external:
+            always = not rc.config
+            used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
     for pkg_name, always in used.items():
         plat = ctx.targets.get(pkg_name)
         if plat is None or plat.kind != "platform":
@@ -251,5 +293,5 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
             ctx.severity() if always else "warning",
             f"platform {plat.name!r} ({arch}/{os_}) is built for in {where}, but no Rust triple in "
             f"extra_target_triples serves it, so no Rust toolchain matches it",
-            f"add a {arch}-unknown-{os_}-gnu or -musl triple to rust.toolchain(extra_target_triples = [...])",
+            triple_advice(arch, os_),
         )
