@@ -59,7 +59,7 @@ def test_fence_variants_and_line_numbers(tmp_path: Path) -> None:
     blocks = find_blocks(doc.read_text())
     assert [(b.first, b.last) for b in blocks] == [(4, 4), (8, 8)]
     r = preflight_markdown(doc, use_buildifier=False)
-    assert [(f.code, f.file, f.line) for f in r.errors] == [("RR001", "doc.md", 8)]
+    assert [(f.code, f.file, f.line) for f in r.errors] == [("RR001", str(doc), 8)]
 
 
 def test_clean_document(tmp_path: Path) -> None:
