@@ -43,8 +43,8 @@ class Finding:
 class PreflightReport:
     """All findings of one preflight run, sorted by file and line.
 
-    ``str(report)`` is :meth:`format`; ``repr(report)`` is a one-line count followed by one line
-    per finding (no hints), which is what pytest prints for ``assert report.ok, report``.
+    ``str(report)`` is :meth:`format`; ``repr(report)`` is one line, the counts and then the
+    errors without hints, which is what pytest prints for ``assert report.ok, report``.
     """
 
     findings: tuple[Finding, ...] = ()
@@ -86,16 +86,17 @@ class PreflightReport:
         return self.format()
 
     def __repr__(self) -> str:
-        # pytest shows an assert's message object by its repr (cut to 240 characters unless -vv):
-        # the counts first, then one line per finding without its hint.
+        # One line: pytest shows an assert's message object by its repr (cut to 240 characters
+        # unless -vv), and in its "where" lines; the counts come first, then the errors (what
+        # ``ok`` is about; else the other findings), each as file:line code message.
         errors, warnings = len(self.errors), len(self.warnings)
         other = len(self.findings) - errors - warnings
         counts = [_count(errors, "error"), _count(warnings, "warning")]
         counts += [_count(other, "note")] if other else []
-        head = f"<PreflightReport: {', '.join(counts)}>"
-        listed = [f"  {f.file}:{f.line}: {f.severity} {f.code}: {f.message}" for f in self.findings[:10]]
-        more = [f"  ... and {len(self.findings) - 10} more"] if len(self.findings) > 10 else []
-        return "\n".join([head, *listed, *more])
+        shown = self.errors or self.findings
+        listed = [f"{f.file}:{f.line} {f.code} {f.message}" for f in shown[:10]]
+        listed += [f"and {len(shown) - 10} more"] if len(shown) > 10 else []
+        return f"<PreflightReport: {', '.join(counts)}{': ' if listed else ''}{'; '.join(listed)}>"
 
 
 def _count(n: int, noun: str) -> str:
