@@ -19,6 +19,8 @@ from pytest_rules_rust.cli import main
 from pytest_rules_rust.preflight import PreflightReport, preflight, preflight_workspace, workspace_of
 from pytest_rules_rust.preflight.checks.platforms import KNOWN_TRIPLES, triple_advice, triple_arch_os
 
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+
 
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -46,7 +48,7 @@ def test_hub_package_short_form_names_a_crate(tmp_path: Path) -> None:
 def test_hub_short_form_in_a_corpus_example(tmp_path: Path) -> None:
     """rules_rust's hello_world writes ``@crates_in_workspace//anyhow``; an unknown crate in that
     form is RR301 exactly like ``//:name``."""
-    source = Path(__file__).parents[1].parent / "shared" / "corpus" / "rules_rust_examples" / "hello_world"
+    source = CORPUS / "rules_rust_examples" / "hello_world"
     if not source.is_dir():
         pytest.skip(f"the shared corpus is not at {source} on this machine")
 
@@ -90,6 +92,42 @@ def test_missing_bazelrc_platform_fails_every_build_or_one_config(tmp_path: Path
     # the same label in a BUILD platform attribute is the same catch
     build = run(tmp_path / "b", {"BUILD.bazel": 'filegroup(name = "f", target_platform = "//:riscv46")\n'})
     assert [(f.code, f.severity) for f in build.findings] == [("RR102", "error")], build.format()
+
+
+def test_bazelrc_imports_are_read_with_their_own_lines(tmp_path: Path) -> None:
+    rc = "try-import %workspace%/user.bazelrc\nimport %workspace%/tools/ci.bazelrc\n"
+    rc += "build:w --platforms=//:wasm\n"
+    files = {
+        "BUILD.bazel": PLATFORMS,
+        ".bazelrc": rc,
+        "tools/ci.bazelrc": "# CI\nbuild:ci --platforms=//:riscv46\nimport %workspace%/.bazelrc\n",
+        "tools/BUILD.bazel": "",
+    }
+    report = run(tmp_path, files)
+    rc_findings = [(f.code, f.file, f.line, f.severity) for f in report.findings if "bazelrc" in f.file]
+    assert rc_findings == [("RR102", "tools/ci.bazelrc", 2, "warning")], report.format()
+    assert "--config=ci" in report.findings[0].message
+
+
+def test_bazelrc_platform_typo_in_a_corpus_example(tmp_path: Path) -> None:
+    """cross_compile_nix sets ``build --platforms=//bazel/platforms:missing`` (a sentinel platform
+    that exists); misspelt, every build of it fails."""
+    source = CORPUS / "rules_rust_examples" / "cross_compile_nix"
+    if not source.is_dir():
+        pytest.skip(f"the shared corpus is not at {source} on this machine")
+    ws = tmp_path / "nix"
+    shutil.copytree(source, ws)
+    assert preflight_workspace(ws, use_buildifier=False).errors == ()
+    rc = ws / ".bazelrc"
+    lines = rc.read_text().splitlines()
+    number = lines.index("build --platforms=//bazel/platforms:missing") + 1
+    lines[number - 1] = "build --platforms=//bazel/platforms:misssing"
+    rc.write_text("\n".join(lines) + "\n")
+    report = preflight_workspace(ws, use_buildifier=False)
+    assert [(f.code, f.file, f.line) for f in report.errors] == [("RR102", ".bazelrc", number)], (
+        report.format()
+    )
+    assert "did you mean :missing?" in report.errors[0].hint
 
 
 def test_bazelrc_platform_in_a_package_with_macros_is_a_warning(tmp_path: Path) -> None:

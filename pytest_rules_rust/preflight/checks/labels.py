@@ -85,11 +85,11 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
 
 
 def check_bazelrc_platforms(ctx: Ctx) -> Iterator[Finding]:
-    """``--platforms`` labels of .bazelrc must resolve like labels in BUILD files: an error on a
-    plain ``build``/``common`` line (every build uses it), a warning under ``build:<config>``
-    (only builds with that ``--config`` do)."""
+    """``--platforms`` labels of .bazelrc (and the ``%workspace%`` files it imports) must resolve
+    like labels in BUILD files: an error on a plain ``build``/``common`` line (every build uses
+    it), a warning under ``build:<config>`` (only builds with that ``--config`` do)."""
     for rc in ctx.model.bazelrc_platforms:
-        where = f"--platforms{':' + rc.config if rc.config else ''} in .bazelrc"
+        where = f"--platforms{':' + rc.config if rc.config else ''} in {rc.loc.file}"
         found = list(resolve(ctx, rc.label, "", rc.loc, where)) or list(_hidden_platform(ctx, rc.label, rc))
         yield from (_only_with_config(f, rc.config) for f in found) if rc.config else found
 
@@ -108,7 +108,7 @@ def _hidden_platform(ctx: Ctx, value: str, rc: RcPlatform) -> Iterator[Finding]:
         rc.loc,
         "RR102",
         "warning",
-        f"--platforms in .bazelrc: {value}: no platform {lab.name!r} in //{lab.package} "
+        f"--platforms in {rc.loc.file}: {value}: no platform {lab.name!r} in //{lab.package} "
         f"(unless one of its macro calls creates it; Bazel fails on a missing platform)",
         f'define platform(name = "{lab.name}", ...) in //{lab.package} or fix the label',
     )
