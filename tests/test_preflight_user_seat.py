@@ -18,6 +18,7 @@ from test_preflight_classes import MODULE, PLATFORMS, found, run
 from pytest_rules_rust.cli import main
 from pytest_rules_rust.preflight import PreflightReport, preflight, preflight_workspace, workspace_of
 from pytest_rules_rust.preflight.checks.platforms import KNOWN_TRIPLES, triple_advice, triple_arch_os
+from pytest_rules_rust.preflight.text import a_or_an
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -245,3 +246,24 @@ def test_document_findings_name_the_path_as_given(
     assert main(["preflight", os.path.join("docs", "guide.md"), "--json", "--no-buildifier"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["findings"]
     assert (finding["file"], finding["line"]) == ("docs/guide.md", 3)
+
+
+def test_messages_take_the_article_their_word_needs(tmp_path: Path) -> None:
+    words = ("aarch64", "int", "rust_library", "x86_64", "s390x", "Alias", "riscv64", "")
+    assert [a_or_an(w) for w in words] == [
+        "an aarch64",
+        "an int",
+        "a rust_library",
+        "an x86_64",
+        "an s390x",
+        "an Alias",
+        "a riscv64",
+        "a ",
+    ]
+    module = MODULE + 'register_toolchains("//:exported")\n'
+    build = 'exports_files(["x"])\nenvironment(name = "exported")\n'
+    report = run(tmp_path, {"MODULE.bazel": module, "BUILD.bazel": build})
+    messages = [f.message for f in report.findings if f.code == "RR401"]
+    assert messages == ["register_toolchains('//:exported') names an environment, not a toolchain()"], (
+        report.format()
+    )

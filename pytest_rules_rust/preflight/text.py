@@ -152,3 +152,11 @@ def find_string_line(text: str, value: str, from_line: int) -> int:
     end = starts[min(len(starts) - 1, from_line + 400)] if from_line + 400 < len(starts) else len(text)
     hits = [p for p in (text.find(f'"{value}"', begin, end), text.find(f"'{value}'", begin, end)) if p >= 0]
     return bisect.bisect_right(starts, min(hits)) if hits else from_line
+
+
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article: "an alias", "an int", "a rust_library", "an x86_64"
+    (a letter read out before a digit: "ex", "es")."""
+    first = word[:1].lower()
+    spelt = first in "fhlmnrsx" and word[1:2].isdigit()
+    return f"{'an' if (first and first in 'aeiou') or spelt else 'a'} {word}"

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from ..model import Loc, Model
+from ..text import a_or_an
 from .schema import ApiModel
 from .store import module_identity, resolve, shipped_modules, shipped_versions
 
@@ -101,11 +102,12 @@ def no_model_note(p: Pinned) -> str:
             "module directory here: its API is not checked"
         )
     if pin.override:
-        return f"{pin.module} comes from a {pin.override}: its API is not checked (its version is unknown)"
+        origin = a_or_an(pin.override)
+        return f"{pin.module} comes from {origin}: its API is not checked (its version is unknown)"
     if not pin.version:
         return f"{pin.module} has no version: its API is not checked"
     return (
         f"no API model for {pin.module} {pin.version}: its load paths, rules and extension tags are "
-        f"not checked (shipped models: {', '.join(have) or 'none'}; a {pin.module} {pin.version} that "
+        f"not checked (shipped models: {', '.join(have) or 'none'}; {a_or_an(pin.module)} {pin.version} that "
         "Bazel has fetched on this machine is read automatically)"
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..labels import Label, looks_like_label
 from ..model import Finding, Loc, RcPlatform
+from ..text import a_or_an
 from .base import CONFIG_KINDS, WORKSPACE_FALLBACK, Ctx, close_match, is_manual
 
 SKIP_ATTRS = frozenset(
@@ -312,6 +313,6 @@ def check_selects(ctx: Ctx) -> Iterator[Finding]:
                     line,
                     "RR105",
                     "error",
-                    f"select() key {key} is a {target.kind}, not a config_setting",
+                    f"select() key {key} is {a_or_an(target.kind)}, not a config_setting",
                     "point the key at a config_setting or constraint_value",
                 )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..model import Finding
+from ..text import a_or_an
 from .base import Ctx
 from .labels import _strings
 
@@ -77,7 +78,7 @@ def check_registered_packages(ctx: Ctx) -> Iterator[Finding]:
                 reg.loc,
                 "RR401",
                 "error",
-                f"register_toolchains({reg.label!r}) names a {target.kind}, not a toolchain()",
+                f"register_toolchains({reg.label!r}) names {a_or_an(target.kind)}, not a toolchain()",
                 "register the toolchain() that wraps it",
             )
 

@@ -11,6 +11,7 @@ from ...api import history
 from ...api.pins import Pinned
 from ...api.schema import ApiModel, Attr
 from ...model import Finding, Loc
+from ...text import a_or_an
 from ..base import Ctx, close_match
 from .context import ApiCtx, clauses
 
@@ -103,7 +104,7 @@ def attr_findings(
                 _attr_line(ctx, loc, name),
                 "RR804",
                 ctx.severity(),
-                f"{where}({name} = ...) must be a {attr.type.replace('_', ' ')} in {p.where}, "
+                f"{where}({name} = ...) must be {a_or_an(attr.type.replace('_', ' '))} in {p.where}, "
                 f"got {type(value).__name__}",
                 f"attr.{attr.type} in the module's tag class",
             )

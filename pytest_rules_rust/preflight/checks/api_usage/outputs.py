@@ -8,6 +8,7 @@ from ...api.pins import Pinned
 from ...api.schema import Macro, Rule
 from ...labels import Label
 from ...model import Finding, Target
+from ...text import a_or_an
 from ..base import Ctx
 from .context import ApiCtx
 
@@ -79,6 +80,6 @@ def _output_ref(
         "RR807",
         ctx.severity(),
         f"attribute {key} of {t.name!r} names {text}, but {owner.kind}({owner.name!r}) does not declare it: "
-        f"in {p.where} {owner.kind} is a {what} that declares only {listed}",
+        f"in {p.where} {owner.kind} is {a_or_an(what)} that declares only {listed}",
         f"use one of {listed}, or derive the file with a rule of your own (e.g. a genrule over {listed})",
     )
