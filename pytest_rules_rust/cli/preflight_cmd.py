@@ -43,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
     given = Path(args.path)
     root, boundary = workspace_of(given)
     if root != given and not args.json:
-        holding = f"the directory holding {boundary}" if boundary else "the directory of its BUILD files"
+        holding = (
+            f"the directory holding {boundary}"
+            if boundary
+            else "the file's directory: no MODULE.bazel, REPO.bazel or WORKSPACE at or above it"
+        )
         print(f"preflight: checking the workspace at {root} ({holding})", file=sys.stderr)
     try:
         report = preflight(root, use_buildifier=not args.no_buildifier, cache=not args.no_cache)

@@ -206,15 +206,29 @@ def workspace_of(path: Path) -> tuple[Path, str]:
     WORKSPACE(.bazel). Anything else is returned as it is, with ``""`` (a document, or a
     directory of BUILD files in no workspace).
     """
-    bazel_file = path.is_file() and (path.name in _BAZEL_FILES or path.suffix == ".bzl")
-    if not path.is_dir() and not bazel_file:
+    bazel_file = _is_file(path) and (path.name in _BAZEL_FILES or path.suffix == ".bzl")
+    if not bazel_file and not _is_dir(path):
         return path, ""
     start = path.parent if bazel_file else path
     for here in (start, *start.absolute().parents):
         for name in _BOUNDARIES:
-            if (here / name).is_file():
+            if _is_file(here / name):
                 return here, name
     return start, ""
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a directory this user may not read: not a boundary
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def preflight(
