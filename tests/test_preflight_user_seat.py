@@ -95,6 +95,18 @@ def test_missing_bazelrc_platform_fails_every_build_or_one_config(tmp_path: Path
     assert [(f.code, f.severity) for f in build.findings] == [("RR102", "error")], build.format()
 
 
+def test_bazelrc_platform_that_is_not_a_platform(tmp_path: Path) -> None:
+    build = PLATFORMS + 'config_setting(name = "riscv_setting", values = {"cpu": "riscv64"})\n'
+    build += 'alias(name = "default", actual = ":riscv")\n'
+    rc = "build --platforms=//:riscv_setting\nbuild:a --platforms=//:default\n"
+    rc += "build:b --platforms=//:riscv_setting\n"
+    report = run(tmp_path, {"BUILD.bazel": build, ".bazelrc": rc})
+    rc_findings = [(f.code, f.line, f.severity) for f in report.findings if f.file == ".bazelrc"]
+    assert rc_findings == [("RR203", 1, "error"), ("RR203", 3, "warning")], report.format()
+    first = report.findings[0]
+    assert "is a config_setting, not a platform()" in first.message and first.hint == "did you mean :riscv?"
+
+
 def test_bazelrc_imports_are_read_with_their_own_lines(tmp_path: Path) -> None:
     rc = "try-import %workspace%/user.bazelrc\nimport %workspace%/tools/ci.bazelrc\n"
     rc += "build:w --platforms=//:wasm\n"

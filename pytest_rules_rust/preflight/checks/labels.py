@@ -91,7 +91,11 @@ def check_bazelrc_platforms(ctx: Ctx) -> Iterator[Finding]:
     it), a warning under ``build:<config>`` (only builds with that ``--config`` do)."""
     for rc in ctx.model.bazelrc_platforms:
         where = f"--platforms{':' + rc.config if rc.config else ''} in {rc.loc.file}"
-        found = list(resolve(ctx, rc.label, "", rc.loc, where)) or list(_hidden_platform(ctx, rc.label, rc))
+        found = (
+            list(resolve(ctx, rc.label, "", rc.loc, where))
+            or list(_hidden_platform(ctx, rc.label, rc))
+            or list(_not_a_platform(ctx, rc, where))
+        )
         yield from (_only_with_config(f, rc.config) for f in found) if rc.config else found
 
 
@@ -112,6 +116,23 @@ def _hidden_platform(ctx: Ctx, value: str, rc: RcPlatform) -> Iterator[Finding]:
         f"--platforms in {rc.loc.file}: {value}: no platform {lab.name!r} in //{lab.package} "
         f"(unless one of its macro calls creates it; Bazel fails on a missing platform)",
         f'define platform(name = "{lab.name}", ...) in //{lab.package} or fix the label',
+    )
+
+
+def _not_a_platform(ctx: Ctx, rc: RcPlatform, where: str) -> Iterator[Finding]:
+    """RR203 for a ``--platforms`` label that names a Bazel rule other than platform() (or alias)."""
+    lab = ctx.parse(rc.label, "")
+    target = ctx.targets.get((lab.package, lab.name)) if lab and not lab.external else None
+    if target is None or target.origin != "native" or target.kind in ("platform", "alias"):
+        return
+    platforms = sorted(n for (p, n), t in ctx.targets.items() if p == target.package and t.kind == "platform")
+    near = close_match(target.name, platforms)
+    yield Finding.at(
+        rc.loc,
+        "RR203",
+        "error",
+        f"{where}: {rc.label} is {a_or_an(target.kind)}, not a platform()",
+        f"did you mean :{near}?" if near else "point --platforms at a platform() target",
     )
 
 
