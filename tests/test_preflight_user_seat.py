@@ -107,6 +107,22 @@ def test_bazelrc_platform_that_is_not_a_platform(tmp_path: Path) -> None:
     assert "is a config_setting, not a platform()" in first.message and first.hint == "did you mean :riscv?"
 
 
+def test_bazelrc_host_and_execution_platforms_resolve_too(tmp_path: Path) -> None:
+    rc = (
+        "build --host_platform=//:rsicv\n"
+        "build --extra_execution_platforms=//:wasm,//:gone\n"
+        "build:remote --extra_execution_platforms=//:all\n"  # a pattern: quiet
+        "build --host_platform=//:riscv\n"  # exists; not a target platform, so no RR202 either
+    )
+    report = run(tmp_path, {"BUILD.bazel": PLATFORMS, ".bazelrc": rc})
+    assert [(f.code, f.line, f.severity) for f in report.findings] == [
+        ("RR102", 1, "error"),
+        ("RR102", 2, "error"),
+    ], report.format()
+    assert report.findings[0].message.startswith("--host_platform in .bazelrc: //:rsicv")
+    assert "'gone'" in report.findings[1].message
+
+
 def test_bazelrc_imports_are_read_with_their_own_lines(tmp_path: Path) -> None:
     rc = "try-import %workspace%/user.bazelrc\nimport %workspace%/tools/ci.bazelrc\n"
     rc += "build:w --platforms=//:wasm\n"

@@ -24,10 +24,12 @@ _IMPORT = re.compile(r"^(?:try-)?import\s+%workspace%/(\S+)$")
 # Commands whose --platforms is the target platform of a build (query takes none, cquery is not a build).
 _BUILDING = frozenset({"build", "common", "test", "run"})
 _MAX_IMPORTS = 20
+# Flags whose value is a list of platform labels (Bazel fails on one that does not exist).
+_PLATFORM_FLAG = re.compile(r"--(platforms|host_platform|extra_execution_platforms)[= ](\S+)")
 
 
 def bazel_settings(root: Path) -> BazelSettings:
-    """``--platforms`` (for every build / for named configs, with their lines) and
+    """Platform flags (for every build / for named configs, with their lines) and
     ``--enable_workspace`` from .bazelrc and the ``%workspace%`` files it imports, and the
     version in .bazelversion."""
     platforms: list[RcPlatform] = []
@@ -38,9 +40,11 @@ def bazel_settings(root: Path) -> BazelSettings:
             continue
         command, config, flags = mt.groups()
         if command in _BUILDING:
-            for flag in re.findall(r"--platforms[= ](\S+)", flags):
+            for name, value in _PLATFORM_FLAG.findall(flags):
                 platforms += [
-                    RcPlatform(Loc(rel, number), p, config or "") for p in flag.strip("'\"").split(",") if p
+                    RcPlatform(Loc(rel, number), p, config or "", name)
+                    for p in value.strip("'\"").split(",")
+                    if p
                 ]
         if not config:
             for neg, val in re.findall(r"--(no)?enable_workspace(?:=(\w+))?", flags):

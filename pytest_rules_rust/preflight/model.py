@@ -113,12 +113,14 @@ class Loc:
 
 @dataclass(frozen=True)
 class RcPlatform:
-    """A ``--platforms`` label on a .bazelrc line; ``config`` names the ``build:<config>`` it is
-    under ("" on a plain ``build``/``common`` line, which every build uses)."""
+    """A platform label on a .bazelrc line: ``flag`` is ``platforms`` (the target platform),
+    ``host_platform`` or ``extra_execution_platforms``; ``config`` names the ``build:<config>``
+    it is under ("" on a plain ``build``/``common`` line, which every build uses)."""
 
     loc: Loc
     label: str
     config: str = ""
+    flag: str = "platforms"
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ class Model:
     package_calls: tuple[Loc, ...] = ()
     workspace_file_has_macros: bool = False
     bazelrc_platforms: tuple[RcPlatform, ...] = ()
-    """``--platforms`` labels of .bazelrc, for every build and for named configs."""
+    """Platform labels of .bazelrc flags, for every build and for named configs."""
     bazelrc_enable_workspace: bool | None = None
     """``--[no]enable_workspace`` in .bazelrc (None: not set, Bazel's default applies)."""
     bazel_version: str = ""

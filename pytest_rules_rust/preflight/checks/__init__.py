@@ -31,7 +31,7 @@ CODES = {
     "RR105": "select() key with no matching config_setting",
     "RR201": "unknown @platforms cpu/os constraint value",
     "RR202": "target platform that no Rust triple covers",
-    "RR203": "--platforms in .bazelrc names a target that is not a platform()",
+    "RR203": "--platforms (or --host_platform, ...) in .bazelrc names a target that is not a platform()",
     "RR301": "@crates//:X with no crate.spec or Cargo dependency X",
     "RR401": "registered toolchain package/target has no toolchain()",
     "RR402": "toolchain repository declared but never registered",

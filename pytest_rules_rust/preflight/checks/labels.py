@@ -86,11 +86,12 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
 
 
 def check_bazelrc_platforms(ctx: Ctx) -> Iterator[Finding]:
-    """``--platforms`` labels of .bazelrc (and the ``%workspace%`` files it imports) must resolve
+    """Platform labels of .bazelrc (``--platforms``, ``--host_platform``,
+    ``--extra_execution_platforms``; also in the ``%workspace%`` files it imports) must resolve
     like labels in BUILD files: an error on a plain ``build``/``common`` line (every build uses
     it), a warning under ``build:<config>`` (only builds with that ``--config`` do)."""
     for rc in ctx.model.bazelrc_platforms:
-        where = f"--platforms{':' + rc.config if rc.config else ''} in {rc.loc.file}"
+        where = f"--{rc.flag} in {rc.loc.file}"
         found = (
             list(resolve(ctx, rc.label, "", rc.loc, where))
             or list(_hidden_platform(ctx, rc.label, rc))
@@ -100,7 +101,7 @@ def check_bazelrc_platforms(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _hidden_platform(ctx: Ctx, value: str, rc: RcPlatform) -> Iterator[Finding]:
-    """A warning for a ``--platforms`` target the model cannot see in a package with macro calls
+    """A warning for a platform flag's target the model cannot see in a package with macro calls
     (``resolve`` stays silent there unless a name is close) and that no macro is named after."""
     lab = ctx.parse(value, "")
     if lab is None or lab.external or lab.wildcard or ctx.model.fragment:
@@ -113,14 +114,14 @@ def _hidden_platform(ctx: Ctx, value: str, rc: RcPlatform) -> Iterator[Finding]:
         rc.loc,
         "RR102",
         "warning",
-        f"--platforms in {rc.loc.file}: {value}: no platform {lab.name!r} in //{lab.package} "
+        f"--{rc.flag} in {rc.loc.file}: {value}: no platform {lab.name!r} in //{lab.package} "
         f"(unless one of its macro calls creates it; Bazel fails on a missing platform)",
         f'define platform(name = "{lab.name}", ...) in //{lab.package} or fix the label',
     )
 
 
 def _not_a_platform(ctx: Ctx, rc: RcPlatform, where: str) -> Iterator[Finding]:
-    """RR203 for a ``--platforms`` label that names a Bazel rule other than platform() (or alias)."""
+    """RR203 for a platform flag's label that names a Bazel rule other than platform() (or alias)."""
     lab = ctx.parse(rc.label, "")
     target = ctx.targets.get((lab.package, lab.name)) if lab and not lab.external else None
     if target is None or target.origin != "native" or target.kind in ("platform", "alias"):
@@ -132,7 +133,7 @@ def _not_a_platform(ctx: Ctx, rc: RcPlatform, where: str) -> Iterator[Finding]:
         "RR203",
         "error",
         f"{where}: {rc.label} is {a_or_an(target.kind)}, not a platform()",
-        f"did you mean :{near}?" if near else "point --platforms at a platform() target",
+        f"did you mean :{near}?" if near else f"point --{rc.flag} at a platform() target",
     )
 
 

@@ -274,7 +274,7 @@ def check_platform_triples(ctx: Ctx) -> Iterator[Finding]:
                     used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
     for rc in mo.bazelrc_platforms:
         lab = ctx.parse(rc.label, "")
-        if lab and not lab.external:
+        if lab and not lab.external and rc.flag == "platforms":
             always = not rc.config
             used[(lab.package, lab.name)] = used.get((lab.package, lab.name), False) or always
     for pkg_name, always in used.items():
