@@ -295,3 +295,21 @@ def test_messages_take_the_article_their_word_needs(tmp_path: Path) -> None:
     assert messages == ["register_toolchains('//:exported') names an environment, not a toolchain()"], (
         report.format()
     )
+
+
+def test_an_edited_imported_rc_file_is_not_answered_from_the_cache(tmp_path: Path) -> None:
+    """The run cache keys on the rc files .bazelrc imports, also in hidden directories."""
+    root = tmp_path / "ws"
+    files = {
+        "MODULE.bazel": MODULE,
+        "BUILD.bazel": PLATFORMS,
+        ".bazelrc": "import %workspace%/.ci/ci.bazelrc\n",
+        ".ci/ci.bazelrc": "build --platforms=//:wasm\n",
+    }
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content)
+    assert preflight_workspace(root, use_buildifier=False, cache=True).errors == ()
+    (root / ".ci/ci.bazelrc").write_text("build --platforms=//:wasm_typo\n")
+    report = preflight_workspace(root, use_buildifier=False, cache=True)
+    assert [(f.code, f.file, f.line) for f in report.errors] == [("RR102", ".ci/ci.bazelrc", 1)]

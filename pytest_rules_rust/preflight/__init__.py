@@ -63,6 +63,7 @@ def preflight_workspace(
     answered from the shared cache directory, and buildifier's per-file results are reused.
     """
     from . import buildifier, results_cache
+    from .bazelrc import rc_files
 
     root = Path(root)
     if not root.is_dir():
@@ -78,7 +79,10 @@ def preflight_workspace(
     store = results_cache.ResultsCache.default() if cache else results_cache.ResultsCache(None)
     listing = tree.walk(root)
     run_key = results_cache.key(
-        "workspace", str(use_buildifier), tree.fingerprint(root, listing), fetched_modules(root)
+        "workspace",
+        str(use_buildifier),
+        tree.fingerprint(root, listing, rc_files(root)),
+        fetched_modules(root),
     )
     hit = store.get(run_key)
     if isinstance(hit, list):

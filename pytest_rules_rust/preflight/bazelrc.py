@@ -52,6 +52,14 @@ def bazel_settings(root: Path) -> BazelSettings:
     return BazelSettings(tuple(platforms), enable_workspace, _read_small(root / ".bazelversion").strip())
 
 
+def rc_files(root: Path) -> list[str]:
+    """The rc files preflight reads: .bazelrc and the ``%workspace%`` files it imports (also those
+    in hidden directories, which the workspace listing skips)."""
+    seen: set[str] = set()
+    _rc_lines(root, ".bazelrc", seen)
+    return sorted(seen)
+
+
 def _rc_lines(root: Path, rel: str, seen: set[str]) -> list[tuple[str, int, str]]:
     """(file, line number, stripped line) of an rc file, with its ``%workspace%`` imports in place."""
     if rel in seen or len(seen) >= _MAX_IMPORTS:

@@ -8,6 +8,7 @@ directories are not part of it. Symlinked directories are not followed (so a lin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,11 +76,12 @@ def starlark_files(tree: Tree) -> list[str]:
     return sorted(set(top) | set(tree.packages.values()) | set(tree.bzl_files))
 
 
-def fingerprint(root: Path, tree: Tree) -> list[str]:
+def fingerprint(root: Path, tree: Tree, extra: Iterable[str] = ()) -> list[str]:
     """Path, size and modification time of every file of the workspace, and what Bazel reads beside
-    them (.bazelrc, .bazelversion): unchanged fingerprint, unchanged preflight result."""
+    them (.bazelrc, .bazelversion, ``extra`` such as the rc files .bazelrc imports): unchanged
+    fingerprint, unchanged preflight result."""
     out = []
-    for rel in sorted(tree.all_files | {".bazelrc", ".bazelversion", ".bazelignore"}):
+    for rel in sorted(tree.all_files | {".bazelrc", ".bazelversion", ".bazelignore", *extra}):
         try:
             st = os.stat(os.path.join(root, rel))
         except OSError:
