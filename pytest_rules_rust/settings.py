@@ -277,16 +277,20 @@ class Settings:
     bench_quick: bool = False
 
     @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any], root: Path | str = ".") -> Settings:
+    def from_mapping(
+        cls, raw: Mapping[str, Any], root: Path | str = ".", *, roots: Mapping[str, Path | str] | None = None
+    ) -> Settings:
         """Validate raw option values (``{name: str | list | bool | None}``; None or absent = default).
 
-        Relative paths are taken from ``root`` (pytest's rootdir, or the current directory for the
-        command line). Raises :class:`UsageError` naming the option, the bad value and the valid form.
+        A relative path in option ``name`` is taken from ``roots[name]`` when given, else from
+        ``root`` (the current directory by default, as the command line wants; the pytest plugin
+        passes the directory pytest ran in for command-line values and the ini file's directory for
+        ini values). Raises :class:`UsageError` naming the option, the bad value and the valid form.
         """
         unknown = sorted(set(raw) - set(OPTION_BY_NAME))
         if unknown:
             raise UsageError(f"unknown setting(s): {', '.join(unknown)}")
-        base = Path(root)
+        bases = {name: Path((roots or {}).get(name, root)) for name in OPTION_BY_NAME}
 
         def get(name: str) -> Any:
             opt = OPTION_BY_NAME[name]
@@ -302,14 +306,17 @@ class Settings:
                 raise _bad(opt, value, f"one of {', '.join(opt.choices)}")
             return value
 
-        def path(value: str) -> Path:
-            return (base / Path(value).expanduser()).resolve()
+        def path_of(name: str) -> Callable[[str], Path]:
+            def path(value: str) -> Path:
+                return (bases[name] / Path(value).expanduser()).resolve()
+
+            return path
 
         def existing(name: str, kind: str) -> tuple[Path, ...]:
             opt = OPTION_BY_NAME[name]
             out = []
             for value in get(name):
-                found = path(value)
+                found = path_of(name)(value)
                 ok = found.is_dir() if kind == "directory" else found.is_file()
                 if not ok:
                     raise UsageError(f"{opt.where}: {found} is not an existing {kind}")
@@ -329,26 +336,31 @@ class Settings:
         def number(name: str) -> float:
             return _number(OPTION_BY_NAME[name], get(name))
 
+        def versions(name: str, param: str, example: str) -> tuple[str, ...]:
+            return _versions(OPTION_BY_NAME[name], get(name), param, example)
+
         cache, report, repeats = get("cache_dir"), get("report"), get("bench_repeats")
         return cls(
-            cache_dir=path(cache) if cache else None,
+            cache_dir=path_of("cache_dir")(cache) if cache else None,
             template_dirs=existing("template_dir", "directory"),
             params=_params(OPTION_BY_NAME["set"], get("set")),
             builders=tuple(dict.fromkeys(get("builder"))),
             platforms=platforms(),
-            bazel_versions=tuple(get("bazel_version")),
-            rules_rust_versions=tuple(get("rules_rust_version")),
-            rust_versions=tuple(get("rust_version")),
+            bazel_versions=versions("bazel_version", "bazel_version", "7.4.1"),
+            rules_rust_versions=versions("rules_rust_version", "rules_rust_version", "0.46.0"),
+            rust_versions=versions("rust_version", "rust_versions", "1.79.0"),
             image_source=get("image_source"),
             cargo_image=get("cargo_image") or None,
             bazel_image=get("bazel_image") or None,
             online=_flag(OPTION_BY_NAME["online"], get("online")),
-            bazel_binary=_bazel_binary(OPTION_BY_NAME["bazel_binary"], get("bazel_binary"), path),
+            bazel_binary=_bazel_binary(
+                OPTION_BY_NAME["bazel_binary"], get("bazel_binary"), path_of("bazel_binary")
+            ),
             bazel_args=tuple(get("bazel_arg")),
             build_timeout_s=number("build_timeout"),
-            report_dir=path(report) if report else None,
+            report_dir=path_of("report")(report) if report else None,
             docs=existing("doc", "file"),
-            qemu=_qemu(OPTION_BY_NAME["qemu"], get("qemu"), path),
+            qemu=_qemu(OPTION_BY_NAME["qemu"], get("qemu"), path_of("qemu")),
             run_timeout_s=number("run_timeout"),
             bench_threads=_csv(OPTION_BY_NAME["bench_threads"], get("bench_threads"), _positive_int),
             bench_allocators=_csv(OPTION_BY_NAME["bench_allocators"], get("bench_allocators")),
@@ -357,6 +369,20 @@ class Settings:
             else int(_number(OPTION_BY_NAME["bench_repeats"], repeats, _positive_int)),
             bench_quick=_flag(OPTION_BY_NAME["bench_quick"], get("bench_quick")),
         )
+
+
+def _versions(opt: Option, values: Sequence[str], param: str, example: str) -> tuple[str, ...]:
+    """A version axis (``--rr-rules-rust-version`` ...): each value must look like a version of the
+    workspace parameter it sets. Whether a template supports that version is the template's to say,
+    when a test materialises it."""
+    from .workspace_params import CATALOGUE
+
+    form = CATALOGUE[param]
+    for value in values:
+        if not form.check_item(value):
+            valid = "a Rust version like 1.79.0 or nightly/2024-06-01" if form.kind == "list" else form.format
+            raise _bad(opt, value, f"{valid} (e.g. {opt.cli} {example})")
+    return tuple(dict.fromkeys(values))
 
 
 def _positive_int(text: str) -> int:

@@ -3,6 +3,8 @@ form, exit code 4 (usage error), never an INTERNALERROR; ``--help`` shows every 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 BAD_OPTIONS = [
@@ -16,6 +18,12 @@ BAD_OPTIONS = [
     (("--rr-builder", "make"), "--rr-builder (ini rr_builder): 'make' is not one of cargo, bazel"),
     (("--rr-bench-threads", "1,x"), "--rr-bench-threads (ini rr_bench_threads): '1,x' is not a comma"),
     (("--rr-qemu", "/no/qemu"), "'/no/qemu' is not auto, binfmt, or the path of an existing qemu-user"),
+    (
+        ("--rr-rules-rust-version", "banana"),
+        "--rr-rules-rust-version (ini rr_rules_rust_version): 'banana' is not a version like 0.46.0",
+    ),
+    (("--rr-bazel-version", "latest"), "'latest' is not a version like 7.4.1 (e.g. --rr-bazel-version 7.4.1"),
+    (("--rr-rust-version", "1.79"), "'1.79' is not a Rust version like 1.79.0 or nightly/2024-06-01"),
 ]
 
 
@@ -47,18 +55,66 @@ def test_bad_ini_value_names_the_ini_key(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["ERROR: *ini rr_build_timeout*'soon' is not a number*"])
 
 
-def test_relative_paths_are_taken_from_the_rootdir(pytester: pytest.Pytester) -> None:
-    (pytester.path / "doc.md").write_text("# nothing\n")
-    pytester.makeini("[pytest]\nrr_doc = doc.md\nrr_template_dir = .\n")
-    pytester.makepyfile(
-        """
-        def test_paths(rules_rust_settings, pytestconfig):
-            root = pytestconfig.rootpath
-            assert rules_rust_settings.docs == (root / "doc.md",)
-            assert rules_rust_settings.template_dirs == (root,)
-        """
+def test_bad_version_in_ini_stops_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nrr_rules_rust_version = 0.46.0 banana\n")
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *ini rr_rules_rust_version*'banana' is not a version like 0.46.0*"])
+
+
+def _settings_probe(pytester: pytest.Pytester, where: Path, expected: dict[str, str]) -> None:
+    """A test file in ``where`` asserting each ``Settings`` attribute's repr (absolute paths)."""
+    where.mkdir(parents=True, exist_ok=True)
+    lines = ["def test_paths(rules_rust_settings):"]
+    lines += [f"    assert repr(rules_rust_settings.{k}) == {v!r}" for k, v in expected.items()]
+    (where / "test_paths.py").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("form", ["separate", "joined"])
+def test_command_line_paths_are_taken_from_the_invocation_dir(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    # ``--rr-template-dir ../tpl`` (a separate argument) makes pytest's rootdir the parent of proj/,
+    # ``--rr-template-dir=../tpl`` does not: either way the paths are the invocation directory's.
+    top = pytester.path
+    (top / "tpl").mkdir()
+    (top / "doc.md").write_text("# nothing\n")
+    proj = top / "proj"
+    _settings_probe(
+        pytester,
+        proj,
+        {
+            "template_dirs": repr((top / "tpl",)),
+            "docs": repr((top / "doc.md",)),
+            "report_dir": repr(proj / "rep"),
+            "cache_dir": repr(proj / "cache"),
+        },
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    monkeypatch.chdir(proj)
+    values = {"template-dir": "../tpl", "doc": "../doc.md", "report": "rep", "cache-dir": "cache"}
+    args = [
+        arg
+        for name, value in values.items()
+        for arg in ([f"--rr-{name}", value] if form == "separate" else [f"--rr-{name}={value}"])
+    ]
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", *args).assert_outcomes(passed=1)
+
+
+def test_ini_paths_are_taken_from_the_ini_files_dir(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top = pytester.path
+    cfg, proj, elsewhere = top / "cfg", top / "proj", top / "elsewhere"
+    (cfg / "tpl").mkdir(parents=True)
+    elsewhere.mkdir()
+    (cfg / "pytest.ini").write_text("[pytest]\nrr_template_dir = tpl\nrr_report = rep\n")
+    _settings_probe(pytester, proj, {"template_dirs": repr((cfg / "tpl",)), "report_dir": repr(cfg / "rep")})
+    monkeypatch.chdir(elsewhere)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-c", str(cfg / "pytest.ini"), "--rootdir", str(proj), str(proj)
+    )
+    result.assert_outcomes(passed=1)
 
 
 def test_help_shows_each_default(pytester: pytest.Pytester) -> None:

@@ -3,7 +3,8 @@
 Settings used (resolved by ``settings.Settings``):
 
 - ``--rr-template-dir DIR`` (repeatable) / ini ``rr_template_dir``: extra template directories,
-  searched before the built-in ``fixture_workspaces/``; relative paths are taken from the rootdir.
+  searched before the built-in ``fixture_workspaces/``; a relative path is taken from the directory
+  pytest ran in (command line) or from the ini file's directory (ini).
 - ``--rr-set KEY=VALUE`` (repeatable) / ini ``rr_set``: parameter values for every workspace that
   takes the parameter (e.g. ``--rr-set rust_edition=2024 --rr-set rust_versions=1.85.0``), merged per
   parameter: the command line wins over ini for the same key.
