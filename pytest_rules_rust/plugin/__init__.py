@@ -34,6 +34,7 @@ MARKERS = {
 }
 
 pytest_plugins = [
+    "pytest_rules_rust.plugin.failures",
     "pytest_rules_rust.plugin.settings",
     "pytest_rules_rust.plugin.params",
     "pytest_rules_rust.plugin.workspaces",
