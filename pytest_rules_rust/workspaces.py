@@ -57,6 +57,12 @@ class Workspace:
     root: Path
     params: Mapping[str, Any] = field(default_factory=dict)
     template: Path | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # the template's, to tell what was changed
+
+    @property
+    def changed_params(self) -> dict[str, Any]:
+        """The parameters whose value is not the template's default (all of them, defaults unknown)."""
+        return {k: v for k, v in self.params.items() if k not in self.defaults or self.defaults[k] != v}
 
 
 @dataclass(frozen=True)
@@ -479,7 +485,13 @@ def materialise(
     values = resolve_params(template, call=params, session=session_params)
     _copy_tree(template.root, dest)
     render_tree(dest, template, values)
-    return Workspace(name=template.name, root=dest.resolve(), params=values, template=template.root)
+    return Workspace(
+        name=template.name,
+        root=dest.resolve(),
+        params=values,
+        template=template.root,
+        defaults=template.defaults,
+    )
 
 
 class WorkspaceFactory:

@@ -147,7 +147,7 @@ def test_matrix_summary_and_report_files(pytester: pytest.Pytester, tmp_path: Pa
     assert "rules_rust build matrix" in text
     assert "skipped (no Bazel)" in text
     data = json.loads((out_dir / "matrix.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["counts"] == {"built": 2, "skipped": 1}
     cells = {(e["workspace"], e["platform"]): e for e in data["matrix"]}
     assert cells[("cross", "linux/arm64")]["binary_size"] == 4096
@@ -155,6 +155,32 @@ def test_matrix_summary_and_report_files(pytester: pytest.Pytester, tmp_path: Pa
         "| cross | linux/amd64 | cargo | gnu | debug | built | 1.5 s | 4.0 KiB |"
         in (out_dir / "matrix.md").read_text()
     )
+
+
+def test_matrix_cells_follow_the_version_matrix(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_rules_rust import report
+        from pytest_rules_rust.builders.base import BuildRequest
+        from pytest_rules_rust.platforms import AMD64
+
+        def test_cell(request, rules_rust_workspace, rr_versions):
+            ws = rules_rust_workspace("cross", **rr_versions)
+            entry = report.entry_for(BuildRequest(ws, AMD64), "cargo", status="built")
+            report.record(request.node.user_properties, entry)
+        """
+    )
+    out_dir = tmp_path / "report"
+    versions = ["--rr-rules-rust-version", "0.46.0", "--rr-rules-rust-version", "0.63.0"]
+    result = pytester.runpytest("-p", "no:cacheprovider", *versions, "--rr-report", str(out_dir))
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["cross *linux/amd64*built*", "cross [[]rules_rust_version=0.63.0[]] *linux/amd64*built*"]
+    )
+    data = json.loads((out_dir / "matrix.json").read_text())
+    assert [cell["params"] for cell in data["matrix"]] == [{}, {"rules_rust_version": "0.63.0"}]
+    markdown = (out_dir / "matrix.md").read_text()
+    assert "| cross [rules_rust_version=0.63.0] | linux/amd64 | cargo |" in markdown
 
 
 def test_matrix_entries_cross_xdist_workers(pytester: pytest.Pytester, tmp_path: Path) -> None:

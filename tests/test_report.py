@@ -138,3 +138,25 @@ def test_an_image_cell_is_its_builds_cell_named_after_the_image(tmp_path: Path) 
     assert entry.workspace == "ws (image 0052277)" and entry.status == "ran" and entry.duration_s == 2.0
     built = entry_from_result(result)
     assert entry.key[1:] == built.key[1:], "same platform, builder, libc and profile as the build"
+
+
+def test_builds_that_differ_by_parameters_are_separate_cells(tmp_path: Path) -> None:
+    from pytest_rules_rust.report import entry_for
+    from pytest_rules_rust.workspaces import materialise
+
+    defaults = materialise("cross", tmp_path / "a")
+    newer = materialise("cross", tmp_path / "b", {"rules_rust_version": "0.63.0", "rust_versions": "1.80.0"})
+    rep = MatrixReport()
+    for ws in (defaults, newer):
+        rep.add(entry_for(BuildRequest(ws, AMD64), "cargo", status="built"))
+    labels = [row[0] for row in rep.table_rows()[1:]]
+    assert labels == ["cross", "cross [rules_rust_version=0.63.0, rust_versions=1.80.0]"]
+    cells = rep.to_json()["matrix"]
+    assert [c["params"] for c in cells] == [{}, {"rules_rust_version": "0.63.0", "rust_versions": "1.80.0"}]
+    assert MatrixEntry.from_json(cells[1]) == rep.sorted()[1]
+
+
+def test_a_schema_1_entry_still_reads() -> None:
+    old = {"workspace": "cross", "platform": "linux/amd64", "builder": "cargo", "status": "ran"}
+    entry = MatrixEntry.from_json(old | {"a_later_field": 1})
+    assert entry.params == {} and entry.label == "cross" and entry.status == "ran"

@@ -1,6 +1,7 @@
 """One cell of the run's matrix, and the one place that makes cells from builds.
 
-A :class:`MatrixEntry` is workspace × platform × builder × libc × profile with status, duration,
+A :class:`MatrixEntry` is workspace (with the parameters it changed from its template's defaults,
+e.g. ``rules_rust_version=0.63.0``) × platform × builder × libc × profile with status, duration,
 binary size, and the binaries' glibc floor and hardening summary. :func:`entry_from_result`,
 :func:`entry_from_error` and :func:`entry_from_image` turn a build's outcome into one; entries
 travel from the test that made them (possibly on an xdist worker) to the controller in the test
@@ -10,15 +11,17 @@ report's ``user_properties``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
+
+from ..workspace_params import render_plain
 
 if TYPE_CHECKING:
     from ..builders.base import Artifact, BuildRequest, BuildResult
     from ..errors import RulesRustError
     from ..inspect.elf import BinaryInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: entries carry ``params``
 PROPERTY = "rules_rust_matrix"
 Status = Literal["built", "ran", "failed", "skipped"]
 COLUMNS = (
@@ -41,13 +44,22 @@ class MatrixEntry:
     log: str | None = None
     glibc_floor: str | None = None  # the highest GLIBC_ version the cell's binaries need
     hardening: str = ""  # checksec-style summary per binary ("PIE, full RELRO, NX, …")
+    # the workspace parameters that differ from its template's defaults, as the command line spells them
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The workspace as the tables show it: ``cross [rules_rust_version=0.63.0]``."""
+        if not self.params:
+            return self.workspace
+        return f"{self.workspace} [{', '.join(f'{k}={v}' for k, v in sorted(self.params.items()))}]"
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
-        return (self.workspace, self.platform, self.builder, self.libc, self.profile)
+        return (self.label, self.platform, self.builder, self.libc, self.profile)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return asdict(self) | {"params": dict(sorted(self.params.items()))}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MatrixEntry:
@@ -56,8 +68,15 @@ class MatrixEntry:
 
 def entry_for(request: BuildRequest, builder: str, **fields: Any) -> MatrixEntry:
     """The matrix cell of one build request, with ``fields`` (status, duration_s, ...) filled in."""
+    params = {k: render_plain(v) for k, v in request.workspace.changed_params.items()}
     return MatrixEntry(
-        request.workspace.name, request.target.docker, builder, request.libc, request.profile, **fields
+        request.workspace.name,
+        request.target.docker,
+        builder,
+        request.libc,
+        request.profile,
+        params=params,
+        **fields,
     )
 
 

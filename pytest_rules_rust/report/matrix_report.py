@@ -58,7 +58,7 @@ class MatrixReport:
             status = e.status + (f" ({e.reason})" if e.reason else "")
             rows.append(
                 [
-                    e.workspace,
+                    e.label,
                     e.platform,
                     e.builder,
                     e.libc,
