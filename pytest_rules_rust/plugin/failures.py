@@ -6,10 +6,12 @@ are left out of its traceback, as ``__tracebackhide__`` would leave them out: th
 test's own line that called the factory, then the error's message, the paths it kept and its hint.
 The error's cause (``raise ... from``) is left out too: the message already says what went wrong.
 
-``--tb`` keeps choosing the style of what remains (``--tb=long``, ``short``, ``line``...), as it
-does for pytest's own hidden frames; ``--tb=native`` prints Python's traceback unfiltered, and
-``--full-trace`` shows everything, the plugin's frames and the cause included. Any other exception
-(a user's assertion, ``assert_binary``'s ``AssertionError``, a bug of ours) keeps its whole traceback.
+``--tb=long`` (the default) and ``--tb=short`` render what remains in their style, as they do
+around pytest's own hidden frames; ``--tb=line``, ``no`` and ``native`` stay pytest's (native prints
+Python's traceback unfiltered), and ``--full-trace`` shows everything, the plugin's frames and the
+cause included. Any other exception (a user's assertion, ``assert_binary``'s ``AssertionError``, a
+bug of ours) keeps its whole traceback, and items other than Python tests (our Markdown blocks)
+format their own failures.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ def pytest_runtest_makereport(
     excinfo, config = call.excinfo, item.config
     style = _STYLES.get(config.getoption("tbstyle", "auto"))
     if (
-        report.failed
+        isinstance(item, pytest.Function)  # other items (our Markdown blocks) format their own failures
+        and report.failed
         and excinfo is not None
         and excinfo.errisinstance(RulesRustError)
         and style is not None
