@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from containers_helpers import engine_or_skip
+
+from pytest_rules_rust.cache import Cache
 
 PLUGIN_SOURCE = re.compile(r"pytest_rules_rust/\S+\.py")  # a frame of ours, named by its file
 
@@ -83,3 +86,34 @@ def test_a_users_own_failure_keeps_its_traceback(pytester: pytest.Pytester) -> N
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["    def helper(x):", ">       assert x == 2", "E       assert 1 == 2"])
     result.stdout.fnmatch_lines(["E       FileNotFoundError:*"])
+
+
+@pytest.mark.container
+def test_a_failed_build_shows_the_message_log_and_workspace(
+    pytester: pytest.Pytester, rustup_outside_pytester: None
+) -> None:
+    engine_or_skip()
+    pytester.makepyfile(
+        """
+        def test_build(rules_rust_workspace, rules_rust_build):
+            ws = rules_rust_workspace("cross")
+            (ws.root / "hello_cross" / "src" / "main.rs").write_text("fn main() { not_rust }\\n")
+            rules_rust_build(ws)
+        """
+    )
+    # A process of its own (never this session's build cache), on the shared cache (builder image).
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rr-cache-dir", str(Cache().root))
+    result.assert_outcomes(failed=1)
+    text = "\n".join(_failures(result))
+    assert not PLUGIN_SOURCE.search(text), text
+    result.stdout.fnmatch_lines(
+        [
+            ">       rules_rust_build(ws)",
+            "E       pytest_rules_rust.errors.BuildError: cargo build of cross *",
+            "E       *not_rust*",
+            "E       log: *.log",
+            "E       workspace: */cross",
+            "E       hint: *",
+            "test_a_failed_build_shows_the_message_log_and_workspace.py:4: BuildError",
+        ]
+    )
