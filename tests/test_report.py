@@ -160,3 +160,29 @@ def test_a_schema_1_entry_still_reads() -> None:
     old = {"workspace": "cross", "platform": "linux/amd64", "builder": "cargo", "status": "ran"}
     entry = MatrixEntry.from_json(old | {"a_later_field": 1})
     assert entry.params == {} and entry.label == "cross" and entry.status == "ran"
+
+
+def test_a_failure_reason_carries_the_error_not_a_dangling_colon() -> None:
+    from pytest_rules_rust.report.entries import one_line_reason
+
+    message = (
+        "cargo build of cross failed (exit code 101); last lines of the log:\n"
+        "   Compiling cross v0.1.0\n"
+        "error[E0308]: mismatched types\n"
+        "error: could not compile `cross`\n"
+    )
+    assert one_line_reason(message) == (
+        "cargo build of cross failed (exit code 101); last lines of the log: error[E0308]: mismatched types"
+    )
+    assert one_line_reason("image missing\nmore detail") == "image missing"
+    assert one_line_reason("see below:\nlast words") == "see below: last words"
+
+
+def test_the_table_shortens_a_long_reason_and_json_keeps_it(tmp_path: Path) -> None:
+    reason = "Bazelisk could not download Bazel 7.4.1: " + "x" * 300
+    report = MatrixReport()
+    report.add(MatrixEntry("ws", "linux/amd64", "bazel", status="skipped", reason=reason))
+    row = report.table_rows()[1]
+    assert row[5].endswith("…)") and len(row[5]) < 140
+    report.write(tmp_path)
+    assert json.loads((tmp_path / "matrix.json").read_text())["matrix"][0]["reason"] == reason

@@ -138,15 +138,28 @@ def entry_from_image(result: BuildResult, image_tag: str, **fields: Any) -> Matr
 def entry_from_error(
     request: BuildRequest, builder: str, error: RulesRustError, *, skipped: bool
 ) -> MatrixEntry:
-    """A build that failed (or could not start: ``skipped``), with the first line of the reason."""
+    """A build that failed (or could not start: ``skipped``), with the reason in one line."""
     log = error.paths.get("log")
     return entry_for(
         request,
         builder,
         status="skipped" if skipped else "failed",
-        reason=error.message.splitlines()[0] if error.message else type(error).__name__,
+        reason=one_line_reason(error.message) or type(error).__name__,
         log=None if log is None else str(log),
     )
+
+
+def one_line_reason(message: str) -> str:
+    """The first line of ``message``; when it introduces what follows (``...; last lines of the
+    log:``), the first line below it that reports an error (else the last line) is added."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    head, rest = lines[0], lines[1:]
+    if not head.endswith(":") or not rest:
+        return head
+    cause = next((line for line in rest if line.lower().startswith(("error", "fatal"))), rest[-1])
+    return f"{head} {cause}"
 
 
 def record(user_properties: list[tuple[str, object]], entry: MatrixEntry) -> None:

@@ -55,7 +55,7 @@ class MatrixReport:
     def table_rows(self) -> list[list[str]]:
         rows = [list(COLUMNS)]
         for e in self.sorted():
-            status = e.status + (f" ({e.reason})" if e.reason else "")
+            status = e.status + (f" ({_shortened(e.reason)})" if e.reason else "")
             rows.append(
                 [
                     e.label,
@@ -122,3 +122,10 @@ def _size(n: int | None) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n = n / 1024  # type: ignore[assignment]
     return f"{n}"
+
+
+REASON_WIDTH = 120  # the tables stay readable; JSON keeps the whole reason
+
+
+def _shortened(reason: str) -> str:
+    return reason if len(reason) <= REASON_WIDTH else reason[: REASON_WIDTH - 1].rstrip() + "…"
