@@ -667,3 +667,27 @@ def test_a_path_the_file_system_refuses_is_a_clear_error(tmp_path: Path, command
     assert_clear_error(proc, code=2, names=names)
     if "--json" in args:
         json_error_only(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "flag", "value"),
+    [
+        (("build", "cross", "--platform", "linux/arm64", "--timeout", "abc"), "--timeout", "abc"),
+        (
+            ("build", "cross", "--platform", "linux/arm64", "--set", "rust_edition=2019", "--json"),
+            "--set",
+            "2019",
+        ),
+        (
+            ("matrix", "--template-dir", "/nonexistent-dir", "--out", "{tmp}"),
+            "--template-dir",
+            "/nonexistent-dir",
+        ),
+    ],
+)
+def test_cli_errors_name_the_flag_the_user_typed(
+    tmp_path: Path, args: tuple[str, ...], flag: str, value: str
+) -> None:
+    proc = run_cli(*(a.format(tmp=tmp_path) for a in args), cwd=tmp_path)
+    text = assert_clear_error(proc, code=2, names=[flag, value], hint=flag == "--set")
+    assert "--rr-" not in text and "rr_" not in text, text

@@ -17,11 +17,15 @@ import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RulesRustError, UsageError
 from ..signals import exit_code, sigterm_as_interrupt
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 #: What a subcommand runs: parsed arguments in, exit code out.
 Handler = Callable[[argparse.Namespace], int]
@@ -74,6 +78,21 @@ def program_name(argv0: str | None = None) -> str:
     """How the user started us: ``pytest-rules-rust`` for the console script, else ``python -m ...``."""
     name = Path(argv0 if argv0 is not None else sys.argv[0]).name
     return "python -m pytest_rules_rust" if name in ("__main__.py", "-c", "") else name
+
+
+def settings_from_flags(values: Mapping[str, tuple[str, Any]]) -> Settings:
+    """``Settings`` from a command's own flags (``{setting: (flag, value)}``); an error names the
+    flag the user typed (``--timeout``), not the plugin option behind it (``--rr-build-timeout``)."""
+    from ..settings import OPTION_BY_NAME, Settings  # not on preflight's path: its start-up stays small
+
+    try:
+        return Settings.from_mapping({name: value for name, (_flag, value) in values.items()})
+    except UsageError as exc:
+        message = exc.message
+        for name, (flag, _value) in values.items():
+            option = OPTION_BY_NAME[name]
+            message = message.replace(option.where, flag).replace(f"{option.cli} ", f"{flag} ")
+        raise UsageError(message, hint=exc.hint) from None
 
 
 def _installed_version() -> str:

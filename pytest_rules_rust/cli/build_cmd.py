@@ -17,8 +17,7 @@ from ..builders import BUILDERS, build, options_from_settings
 from ..builders.base import BuildRequest
 from ..cache import Cache
 from ..platforms import AMD64, Platform
-from ..settings import Settings
-from . import AddArguments, Handler
+from . import AddArguments, Handler, settings_from_flags
 
 
 def arguments(parser: argparse.ArgumentParser) -> Handler:
@@ -70,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
 
     platform = Platform.parse(args.platform)
     host = Platform.parse(args.host)
-    settings = Settings.from_mapping(
+    settings = settings_from_flags(
         {
-            "cache_dir": args.cache_dir and str(args.cache_dir),
-            "set": args.set,
-            "builder": [args.builder],
-            "build_timeout": args.timeout,
-            "bazel_binary": args.bazel_binary and str(args.bazel_binary),
+            "cache_dir": ("--cache-dir", args.cache_dir and str(args.cache_dir)),
+            "set": ("--set", args.set),
+            "builder": ("--builder", [args.builder]),
+            "build_timeout": ("--timeout", args.timeout),
+            "bazel_binary": ("--bazel-binary", args.bazel_binary and str(args.bazel_binary)),
         }
     )
     out = (args.out or _default_out(args.name, platform, args.libc, args.profile)).resolve()

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..platforms import ALL_PLATFORMS, Platform
-from ..settings import Settings
-from . import AddArguments, Handler
+from . import AddArguments, Handler, settings_from_flags
 
 
 def arguments(p: argparse.ArgumentParser) -> Handler:
@@ -49,12 +48,12 @@ def arguments(p: argparse.ArgumentParser) -> Handler:
 def run(args: argparse.Namespace) -> int:
     from ..main_job import MainJob, run_main_job  # the whole pipeline: imported only for this command
 
-    settings = Settings.from_mapping(
+    settings = settings_from_flags(
         {
-            "set": args.set,
-            "template_dir": [str(d) for d in args.template_dir],
-            "cache_dir": args.cache_dir and str(args.cache_dir),
-            "builder": [args.builder],
+            "set": ("--set", args.set),
+            "template_dir": ("--template-dir", [str(d) for d in args.template_dir]),
+            "cache_dir": ("--cache-dir", args.cache_dir and str(args.cache_dir)),
+            "builder": ("--builder", [args.builder]),
         }
     )
     platforms = tuple(Platform.parse(p) for p in args.platform) or ALL_PLATFORMS
