@@ -47,20 +47,24 @@ def test_a_huge_bad_value_is_quoted_short(pytester: pytest.Pytester) -> None:
     assert len(result.stderr.str()) < 400
 
 
-def test_bad_ini_value_names_the_ini_key(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nrr_build_timeout = soon\n")
+@pytest.mark.parametrize(
+    ("ini", "error"),
+    [
+        ("rr_build_timeout = soon", "ERROR: *ini rr_build_timeout*'soon' is not a number*"),
+        (
+            "rr_rules_rust_version = 0.46.0 banana",
+            "ERROR: *ini rr_rules_rust_version*'banana' is not a version like 0.46.0*",
+        ),
+    ],
+)
+def test_bad_ini_value_stops_the_run_naming_the_ini_key(
+    pytester: pytest.Pytester, ini: str, error: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: *ini rr_build_timeout*'soon' is not a number*"])
-
-
-def test_bad_version_in_ini_stops_the_run(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nrr_rules_rust_version = 0.46.0 banana\n")
-    pytester.makepyfile("def test_x(): pass")
-    result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: *ini rr_rules_rust_version*'banana' is not a version like 0.46.0*"])
+    result.stderr.fnmatch_lines([error])
 
 
 def _settings_probe(pytester: pytest.Pytester, where: Path, expected: dict[str, str]) -> None:
