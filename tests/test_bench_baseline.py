@@ -1,9 +1,9 @@
 """``bench --save`` / ``--compare``: a rerun of the same build passes, a build doing more work per
 allocation is caught. Real C-twin binaries throughout, with small settings (seconds per run).
 
-The injected change is a real one: a wrapper that runs the real benchmark with ``FACTOR`` times the
-allocations and reports the allocations it was asked for, i.e. a build doing ``FACTOR`` times the
-work per allocation (2: a slowdown to half the throughput; 0.5: a build twice as fast).
+The injected change is a real one: a wrapper that runs the real benchmark with ``factor`` times the
+allocations and reports the allocations it was asked for, i.e. a build doing ``factor`` times the
+work per allocation (``WORK``: a slowdown to 1/WORK of the throughput; 1/WORK: a build that fast).
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ SMALL = BenchSettings(
     futex_ops_divisor=0,
 )
 CACHE_ROOT = Cache().root  # read at import, before pytester moves HOME
-THRESHOLD = 25.0  # %: the doubled work halves throughput, far beyond; noise alone stays within
+# This VM's CPU speed shifts between runs by up to 1.5x (a rerun measured 0.68x), so a rerun must
+# pass a wide threshold, and the planted regression must stay beyond it even when the machine is
+# 2x faster for it: WORK times the work per allocation against a 55 % threshold.
+THRESHOLD = 55.0  # %
+WORK = 6
+DETECT = 25.0  # %: the command-line check's planted regression (see there)
 WRAPPER = '''#!{python}
 """{real} doing {factor}x the work per allocation: more allocations run, fewer reported."""
 import json, subprocess, sys
@@ -72,7 +77,7 @@ def binaries() -> tuple[BenchBinary, ...]:
     return tuple(b for b in c_twin(X86_MUSL, Cache()) if b.allocator in ("system", "jemalloc"))
 
 
-def test_rerun_passes_and_doubled_work_is_a_regression(
+def test_rerun_passes_and_more_work_per_allocation_is_a_regression(
     binaries: tuple[BenchBinary, ...], tmp_path: Path
 ) -> None:
     store = BaselineStore(tmp_path / ".benchmarks")
@@ -85,14 +90,14 @@ def test_rerun_passes_and_doubled_work_is_a_regression(
     rerun.check()
 
     slowed = store.compare(
-        run_benchmarks(scaled(binaries, 2, tmp_path), SMALL), "main", fail_on_regression=THRESHOLD
+        run_benchmarks(scaled(binaries, WORK, tmp_path), SMALL), "main", fail_on_regression=THRESHOLD
     )
     assert len(slowed.regressions) == 2, slowed.table()
     for change in slowed.changes:
         assert change.cpu.verdict == "slower"
-        assert 0.4 < change.cpu.ratio < 0.6, slowed.table()  # twice the CPU per allocation
+        assert change.cpu.ratio < 0.4, slowed.table()  # WORK times the CPU per allocation
     assert slowed.table().count("**REGRESSION**") == 2
-    with pytest.raises(BenchError, match="2 point\\(s\\) regressed beyond 25 %"):
+    with pytest.raises(BenchError, match=f"2 point\\(s\\) regressed beyond {THRESHOLD:g} %"):
         slowed.check()
     # Without a threshold the comparison only reports.
     assert store.compare(BenchResults.load(saved), "main").regressions == ()
@@ -144,15 +149,19 @@ def test_cli_save_compare_and_fail_on_regression(binaries: tuple[BenchBinary, ..
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Compared with" in again.stdout and "REGRESSION" not in again.stdout
 
-    # A baseline from a build doing half the work per allocation: the real build is then 2x slower.
+    # A baseline from a build doing a third of the work per allocation. The wrapper's own CPU time
+    # (a Python process) weighs on such a short baseline run, so the real build measures about 2x
+    # slower, not 3x: caught at the narrower DETECT threshold.
     as_cli = replace(SMALL, ops=50_000, repeats=8)
-    fast = BaselineStore(storage).save(run_benchmarks(scaled(binaries, 0.5, tmp_path), as_cli), "fast")
+    fast = BaselineStore(storage).save(run_benchmarks(scaled(binaries, 1 / 3, tmp_path), as_cli), "fast")
     slower = bench_cli(
         "--out", str(tmp_path / "c"), "--storage", str(storage),
-        "--compare", "fast", "--fail-on-regression", str(THRESHOLD),
+        "--compare", "fast", "--fail-on-regression", str(DETECT),
     )  # fmt: skip
     assert slower.returncode == 1, slower.stdout + slower.stderr
-    assert str(fast) in slower.stdout and "point(s) slower than fast by more than 25 %" in slower.stderr
+    assert (
+        str(fast) in slower.stdout and f"point(s) slower than fast by more than {DETECT:g} %" in slower.stderr
+    )
     rows = [ln for ln in slower.stdout.splitlines() if ln.startswith("| alloc_bench[")]
     assert len(rows) == 2
     assert all("**REGRESSION**" in row for row in rows), "\n".join(rows)
@@ -187,7 +196,7 @@ def test_fixtures_save_and_compare_in_a_users_test(
             def measure():
                 return alloc_bench_factory(
                     targets=("{X86_MUSL}",), impls=("c",), allocators=("system", "jemalloc"),
-                    threads=(1, 2), workloads=("larson",), repeats=5, ops=30_000, count_futex=False,
+                    threads=(1,), workloads=("larson",), repeats=5, ops=30_000, count_futex=False,
                 ).results
 
             saved = alloc_bench_baselines.save(measure(), "main")
@@ -195,8 +204,8 @@ def test_fixtures_save_and_compare_in_a_users_test(
             now = measure()
             comparison = alloc_bench_baselines.compare(now, "main", fail_on_regression={THRESHOLD})
             comparison.check()
-            assert len(comparison.changes) == 4
-            assert now.ratio("jemalloc", threads=2).verdict in ("faster", "slower", "not distinguishable")
+            assert len(comparison.changes) == 2
+            assert now.ratio("jemalloc", threads=1).verdict in ("faster", "slower", "not distinguishable")
         """
     )
     # The machine's cache, where the C twin is built already (pytester gives the run another HOME).
