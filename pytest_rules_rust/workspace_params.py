@@ -143,13 +143,18 @@ def lookup(name: str, accepted: Iterable[str] | None = None, where: str = "") ->
     )
 
 
-def _bad(param: Param, value: object, why: str = "", default: Value | None = None) -> WorkspaceError:
+def _bad(param: Param, value: object, why: str = "") -> WorkspaceError:
     return WorkspaceError(
         f"invalid value {shown(value)} for parameter {param.name!r}{': ' + why if why else ''}; "
         f"expected {param.format}",
-        hint=f"set {param.name} to {param.format}"
-        + ("" if default is None else f" (this workspace's default: {render_plain(default)})"),
+        hint=_hint(param),
     )
+
+
+def _hint(param: Param, default: Value | None = None) -> str:
+    """What to set ``param`` to, with the workspace's own default when there is one."""
+    known = "" if default is None else f" (this workspace's default: {render_plain(default)})"
+    return f"set {param.name} to {param.format}{known}"
 
 
 def _has_control_character(value: object) -> bool:
@@ -169,7 +174,7 @@ def coerce(name: str, value: object, default: Value | None = None) -> Value:
     except WorkspaceError as exc:
         if default is None:
             raise
-        raise WorkspaceError(exc.message, hint=_bad(param, value, default=default).hint) from None
+        raise WorkspaceError(exc.message, hint=_hint(param, default)) from None
 
 
 def _coerce(param: Param, value: object) -> Value:

@@ -11,6 +11,8 @@ from ..model import Finding, Loc, RcPlatform
 from ..text import a_or_an
 from .base import CONFIG_KINDS, WORKSPACE_FALLBACK, Ctx, close_match, is_manual
 
+MANUAL = "the target is tagged manual: `bazel build //...` skips it, building it fails"
+
 SKIP_ATTRS = frozenset(
     {
         "name",
@@ -73,8 +75,10 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
                 continue  # a string/bool/int flag's default is a value, not a label
             for s in _strings(value):
                 if looks_like_label(s) or (key in FILE_ATTRS and s and "$" not in s and "*" not in s):
-                    found = resolve(ctx, s, t.package, t.loc, f"attribute {key} of {t.name!r}")
-                    yield from (_as_manual(f) for f in found) if manual else found
+                    found = list(resolve(ctx, s, t.package, t.loc, f"attribute {key} of {t.name!r}"))
+                    if manual:
+                        found = [_downgraded(f, MANUAL) for f in found]
+                    yield from found
     for ld in mo.loads:
         lab = ctx.parse(ld.module, "")
         if lab is not None and lab.external and not lab.canonical:
@@ -97,7 +101,9 @@ def check_bazelrc_platforms(ctx: Ctx) -> Iterator[Finding]:
             or list(_hidden_platform(ctx, rc.label, rc))
             or list(_not_a_platform(ctx, rc, where))
         )
-        yield from (_only_with_config(f, rc.config) for f in found) if rc.config else found
+        if rc.config:
+            found = [_downgraded(f, f"builds with --config={rc.config} fail on it") for f in found]
+        yield from found
 
 
 def _hidden_platform(ctx: Ctx, value: str, rc: RcPlatform) -> Iterator[Finding]:
@@ -137,26 +143,11 @@ def _not_a_platform(ctx: Ctx, rc: RcPlatform, where: str) -> Iterator[Finding]:
     )
 
 
-def _only_with_config(f: Finding, config: str) -> Finding:
-    """A finding on a ``build:<config>`` line: only builds with ``--config=<config>`` fail on it."""
+def _downgraded(f: Finding, why: str) -> Finding:
+    """An error that fails only some builds, as a warning that says which (``why``)."""
     if f.severity != "error":
         return f
-    return replace(
-        f,
-        severity="warning",
-        message=f"{f.message} (builds with --config={config} fail on it)",
-    )
-
-
-def _as_manual(f: Finding) -> Finding:
-    """A finding on a ``manual`` target: ``bazel build //...`` skips it, so only building it fails."""
-    if f.severity != "error":
-        return f
-    return replace(
-        f,
-        severity="warning",
-        message=f"{f.message} (the target is tagged manual: `bazel build //...` skips it, building it fails)",
-    )
+    return replace(f, severity="warning", message=f"{f.message} ({why})")
 
 
 def resolve(
