@@ -6,14 +6,19 @@ code path builds use), waits until its container is running, then signals the dr
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 from containers_helpers import containers_of_pid, start_python, wait_for
+from docker.models.containers import Container, ContainerCollection
 
-from pytest_rules_rust.containers import Engine, sweep_leftovers
+from pytest_rules_rust.containers import Engine, RunSpec, run, sweep_leftovers
+from pytest_rules_rust.platforms import AMD64
 
 pytestmark = pytest.mark.container
 #: The reaper's promise (pytest_rules_rust/reaper.py, docs/security.md).
@@ -82,3 +87,20 @@ def test_sweep_spares_a_live_driver(engine: Engine, bb: str, tmp_path: object) -
         driver.send_signal(signal.SIGINT)
         driver.communicate(timeout=60)
     assert containers_of_pid(engine, driver.pid) == []
+
+
+def test_interrupt_inside_create_still_removes_the_container(
+    engine: Engine, bb: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine made the container but the SDK had not returned it yet (its follow-up GET was
+    interrupted): a Ctrl-C in that window once left the container for the reaper."""
+    real_create = ContainerCollection.create
+
+    def create_then_interrupt(self: ContainerCollection, *args: Any, **kwargs: Any) -> Container:
+        real_create(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ContainerCollection, "create", create_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run(RunSpec(bb, ("true",), AMD64, workdir="/tmp"), tmp_path / "run.log", engine=engine)
+    assert containers_of_pid(engine, os.getpid()) == []

@@ -24,6 +24,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -227,9 +228,20 @@ def _stream_logs(container: Container, log: Path, done: threading.Event) -> None
             done.set()
 
 
-def _remove(container: Container) -> None:
-    with suppress(docker.errors.NotFound, docker.errors.APIError):
-        container.remove(force=True)
+@contextmanager
+def _container(engine: Engine, image: str, kwargs: dict[str, Any]) -> Iterator[Container]:
+    """A created (not started) container, removed on exit whatever happens.
+
+    It is named up front and removed by that name: an interrupt that lands inside ``create``
+    (after the engine made the container, before the SDK returned it) must not leave it behind.
+    """
+    name = f"pytest-rules-rust-{uuid.uuid4().hex[:16]}"
+    try:
+        with sigterm_as_interrupt():
+            yield engine.client.containers.create(image, name=name, **kwargs)
+    finally:
+        with suppress(docker.errors.NotFound, docker.errors.APIError):
+            engine.client.api.remove_container(name, force=True)
 
 
 def _create_kwargs(spec: RunSpec, *, bind: bool = True) -> dict[str, Any]:
@@ -261,16 +273,10 @@ def running(spec: RunSpec, *, engine: Engine | None = None) -> Iterator[Containe
     """Start ``spec`` detached (e.g. ``sleep infinity`` for testinfra); removed on exit, whatever happens."""
     engine = engine or detect_engine()
     _require_image(engine, spec)
-    container: Container | None = None
-    with sigterm_as_interrupt():
-        try:
-            container = engine.client.containers.create(spec.image, **_create_kwargs(spec))
-            container.start()
-            container.reload()
-            yield container
-        finally:
-            if container is not None:
-                _remove(container)
+    with _container(engine, spec.image, _create_kwargs(spec)) as container:
+        container.start()
+        container.reload()
+        yield container
 
 
 def run(
@@ -290,10 +296,8 @@ def run(
     log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
     kwargs = _create_kwargs(spec, bind=not copy)
     start = time.monotonic()
-    container: Container | None = None
-    with sigterm_as_interrupt():
+    with _container(engine, spec.image, kwargs) as container:
         try:
-            container = engine.client.containers.create(spec.image, **kwargs)
             if copy:
                 _copy_in(container, spec)
             done = threading.Event()
@@ -326,9 +330,6 @@ def run(
                 hint="check the mounts, user and platform of the run; `docker info` shows the engine's state",
                 paths={"log": log},
             ) from exc
-        finally:
-            if container is not None:
-                _remove(container)
 
 
 def _check_mounts(spec: RunSpec) -> None:
