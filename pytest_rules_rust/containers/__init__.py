@@ -296,8 +296,8 @@ def run(
     log.write_text(f"$ {' '.join(spec.command)}  # {spec.image} {spec.platform}\n")
     kwargs = _create_kwargs(spec, bind=not copy)
     start = time.monotonic()
-    with _container(engine, spec.image, kwargs) as container:
-        try:
+    try:
+        with _container(engine, spec.image, kwargs) as container:
             if copy:
                 _copy_in(container, spec)
             done = threading.Event()
@@ -323,13 +323,13 @@ def run(
                         f"\n[pytest-rules-rust] timed out after {spec.timeout_s:.0f} s; container killed\n"
                     )
             return ExecResult(rc=rc, log=log, duration_s=time.monotonic() - start, timed_out=timed_out)
-        except docker.errors.APIError as exc:
-            raise EngineError(
-                f"Docker refused to run {' '.join(spec.command)!r} in {spec.image} ({spec.platform}): "
-                f"{exc.explanation or exc}",
-                hint="check the mounts, user and platform of the run; `docker info` shows the engine's state",
-                paths={"log": log},
-            ) from exc
+    except docker.errors.APIError as exc:
+        raise EngineError(
+            f"Docker refused to run {' '.join(spec.command)!r} in {spec.image} ({spec.platform}): "
+            f"{exc.explanation or exc}",
+            hint="check the mounts, user and platform of the run; `docker info` shows the engine's state",
+            paths={"log": log},
+        ) from exc
 
 
 def _check_mounts(spec: RunSpec) -> None:
