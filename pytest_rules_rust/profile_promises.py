@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .inspect.assertions import Expectation, binary_checks
+from .inspect.assertions import Expectation, binary_checks, interpreter_evidence
 from .inspect.elf import BinaryInfo
 
 
@@ -34,7 +34,7 @@ class Promises:
         """One line per broken promise: ``stripped: Expected: True, Actual: False ([profile.release] …)``."""
         checks = binary_checks(info, self.expected)
         if self.no_interpreter:
-            checks.append(Expectation("interpreter", None, info.interpreter))
+            checks.append(Expectation("interpreter", None, info.interpreter, interpreter_evidence(info)))
         return [
             f"{c.name}: Expected: {c.expected}, Actual: {c.actual} ({self.sources.get(c.name, '')})"
             for c in checks

@@ -65,9 +65,9 @@ class Workspace:
         return {k: v for k, v in self.params.items() if k not in self.defaults or self.defaults[k] != v}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Template:
-    """A template directory and what its manifest says about it."""
+    """A template directory and what its manifest says about it (thirteen fields: made by keyword)."""
 
     name: str
     root: Path

@@ -8,6 +8,7 @@ from elf_samples import ElfSamples, shared_samples
 from pytest_rules_rust.errors import UsageError
 from pytest_rules_rust.execution import assert_runs, binfmt_works, host_machine
 from pytest_rules_rust.inspect import assert_binary, inspect_binary
+from pytest_rules_rust.inspect.assertions import BINARY_EXPECTATIONS, binary_checks
 
 
 @pytest.fixture(scope="session")
@@ -197,3 +198,23 @@ def test_binary_inspector_fixture(samples: ElfSamples, pytester: pytest.Pytester
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E * allocator: Expected: jemalloc, Actual: system*"])
+
+
+@pytest.mark.parametrize("allocator", ["jemalloc", "system"])
+@pytest.mark.parametrize("sample", ["glibc-dynamic", "musl-mimalloc-static-stripped", "jemalloc-dynamic"])
+def test_every_expectation_says_where_its_actual_value_was_read(
+    samples: ElfSamples, sample: str, allocator: str
+) -> None:
+    every: dict[str, object] = {
+        "arch": "aarch64", "bits": 32, "elf_type": "EXEC", "linkage": "dynamic", "static": True, "pie": False,
+        "libc": "musl", "interpreter": "/lib/ld-musl-x86_64.so.1", "stripped": False, "debug_info": True,
+        "allocator": allocator, "build_id": True, "relro": "full", "nx": True, "bind_now": True,
+        "stack_protector": True, "fortify": True, "glibc_max": "2.17",
+        "needed_includes": ["libc.so.6"], "needed_excludes": ["libm.so.6"],
+    }  # fmt: skip
+    assert set(every) == set(BINARY_EXPECTATIONS)
+    checks = binary_checks(inspect_binary(samples.get(sample)), every)
+    assert {c.name for c in checks} == set(BINARY_EXPECTATIONS) - {"needed_includes", "needed_excludes"} | {
+        "needed"
+    }
+    assert [c.name for c in checks if not c.evidence.strip()] == []

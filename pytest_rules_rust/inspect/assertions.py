@@ -85,12 +85,13 @@ def assert_binary(
 
 @dataclass(frozen=True)
 class Expectation:
-    """One expectation checked against a binary, with the evidence behind the actual value."""
+    """One expectation checked against a binary, with the evidence behind the actual value (always
+    given: a failure must say where its actual value was read)."""
 
     name: str
     expected: object
     actual: object
-    evidence: str = ""
+    evidence: str
 
     @property
     def passed(self) -> bool:
@@ -114,16 +115,21 @@ def binary_checks(info: BinaryInfo, expected: Mapping[str, Any]) -> list[Expecta
         )
     checks: list[Expectation] = []
 
-    def check(name: str, want: object, actual: object, evidence: str = "") -> None:
+    def check(name: str, want: object, actual: object, evidence: str) -> None:
         checks.append(Expectation(name, want, actual, evidence))
 
     e = {k: v for k, v in expected.items() if v is not None}
     if "arch" in e:
-        check("arch", _arch_word(e["arch"]), info.machine)
+        check("arch", _arch_word(e["arch"]), info.machine, f"ELF header e_machine: {info.machine}")
     if "bits" in e:
-        check("bits", e["bits"], info.bits)
+        check("bits", e["bits"], info.bits, f"ELF header class: ELFCLASS{info.bits}")
     if "elf_type" in e:
-        check("elf_type", str(e["elf_type"]).upper().removeprefix("ET_"), info.elf_type)
+        check(
+            "elf_type",
+            str(e["elf_type"]).upper().removeprefix("ET_"),
+            info.elf_type,
+            f"ELF header e_type: ET_{info.elf_type}",
+        )
     if "linkage" in e:
         _choice("linkage", e["linkage"], LINKAGES)
         check("linkage", e["linkage"], info.linkage, _interp_evidence(info))
@@ -137,17 +143,28 @@ def binary_checks(info: BinaryInfo, expected: Mapping[str, Any]) -> list[Expecta
             _choice("libc", e["libc"], tuple(_LIBC_ALIASES))
         check("libc", wanted, info.libc, "; ".join(info.evidence_for("libc")))
     if "interpreter" in e:
-        check("interpreter", e["interpreter"], info.interpreter)
+        check("interpreter", e["interpreter"], info.interpreter, interpreter_evidence(info))
     if "stripped" in e:
         check(
             "stripped", e["stripped"], info.stripped, ".symtab absent" if info.stripped else ".symtab present"
         )
     if "debug_info" in e:
-        check("debug_info", e["debug_info"], info.debug_info)
+        check(
+            "debug_info",
+            e["debug_info"],
+            info.debug_info,
+            ".debug_info present" if info.debug_info else ".debug_info absent",
+        )
     if "allocator" in e:
         _allocator_check(e["allocator"], info, check)
     if "build_id" in e:
-        check("build_id", "present" if e["build_id"] else "absent", "present" if info.build_id else "absent")
+        have = f"present ({info.build_id})" if info.build_id else "absent"
+        check(
+            "build_id",
+            "present" if e["build_id"] else "absent",
+            have.split()[0],
+            f".note.gnu.build-id {have}",
+        )
     if "relro" in e:
         _choice("relro", e["relro"], RELRO_LEVELS)
         check("relro", e["relro"], info.relro, "; ".join(info.evidence_for("relro")))
@@ -158,27 +175,34 @@ def binary_checks(info: BinaryInfo, expected: Mapping[str, Any]) -> list[Expecta
     if "glibc_max" in e:
         _glibc_max_check(str(e["glibc_max"]), info, check)
     actual_needed = ", ".join(info.needed) or "(none)"
+    needed = f"DT_NEEDED: {actual_needed}"
     for lib in e.get("needed_includes", ()):
-        check("needed", f"includes {lib}", f"includes {lib}" if lib in info.needed else actual_needed)
+        check("needed", f"includes {lib}", f"includes {lib}" if lib in info.needed else actual_needed, needed)
     for lib in e.get("needed_excludes", ()):
-        check("needed", f"excludes {lib}", f"excludes {lib}" if lib not in info.needed else actual_needed)
+        check(
+            "needed",
+            f"excludes {lib}",
+            f"excludes {lib}" if lib not in info.needed else actual_needed,
+            needed,
+        )
     return checks
 
 
 def _allocator_check(allocator: str, info: BinaryInfo, check: Any) -> None:
     name = allocator.lower()
+    evidence = "; ".join(f"{a}: {e}" for a in info.allocators for e in info.evidence_for(a)) or (
+        "stripped (no .symtab): only NEEDED entries or the allocator's strings can show it"
+        if info.stripped
+        else "searched .symtab, NEEDED entries and strings: no jemalloc or mimalloc"
+    )
     if name in _NO_ALLOCATOR:
-        evidence = "; ".join(f"{a}: {e}" for a in info.allocators for e in info.evidence_for(a))
         check("allocator", "system", ", ".join(info.allocators) or "system", evidence)
         return
     _choice("allocator", name, (*ALLOCATORS, *_NO_ALLOCATOR))
     if name in info.allocators:
-        check("allocator", name, name)
+        check("allocator", name, name, "; ".join(info.evidence_for(name)))
         return
     actual = ", ".join(info.allocators) or "system (no jemalloc/mimalloc symbols, NEEDED entries or strings)"
-    evidence = "; ".join(f"{a}: {e}" for a in info.allocators for e in info.evidence_for(a))
-    if not evidence and info.stripped:
-        evidence = "stripped (no .symtab): only NEEDED entries or the allocator's strings can show it"
     check("allocator", name, actual, evidence)
 
 
@@ -208,8 +232,13 @@ def _choice(param: str, value: str, valid: Sequence[str]) -> None:
         )
 
 
+def interpreter_evidence(info: BinaryInfo) -> str:
+    """Where the interpreter was read: ``PT_INTERP /lib/ld-musl-x86_64.so.1`` or ``no PT_INTERP``."""
+    return f"PT_INTERP {info.interpreter}" if info.interpreter else "no PT_INTERP"
+
+
 def _interp_evidence(info: BinaryInfo) -> str:
-    parts = [f"interpreter {info.interpreter}" if info.interpreter else "no PT_INTERP"]
+    parts = [interpreter_evidence(info)]
     parts.append(f"NEEDED {', '.join(info.needed)}" if info.needed else "no NEEDED")
     parts.extend(info.evidence_for("pie"))
     return "; ".join(parts)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import InspectError, UsageError
-from .assertions import Expectation, binary_checks
+from .assertions import Expectation, binary_checks, interpreter_evidence
 from .elf import ALLOCATORS, LINKAGES, inspect_binary
 from .hardening import RELRO_LEVELS
 
@@ -118,8 +118,7 @@ class BinaryCheck:
             expected = dict(self.expected)
             checks = binary_checks(info, expected)
             if "interpreter" in expected and expected["interpreter"] is None:  # None: unchecked there
-                evidence = f"PT_INTERP {info.interpreter}" if info.interpreter else "no PT_INTERP"
-                checks.append(Expectation("interpreter", None, info.interpreter, evidence))
+                checks.append(Expectation("interpreter", None, info.interpreter, interpreter_evidence(info)))
         errors = []
         for c in checks:
             if c.passed:

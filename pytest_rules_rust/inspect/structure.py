@@ -137,13 +137,13 @@ def _pairs(value: Any, where: str) -> tuple[tuple[str, str, bool], ...]:
 
 
 def _search_all(patterns: Sequence[str], text: str, should: bool, what: str) -> list[str]:
-    errors = []
-    for pattern in patterns:
-        found = re.search(pattern, text, re.MULTILINE) is not None
-        if found != should:
-            verb = "Expected" if should else "Excluded"
-            errors.append(f"{verb} {what} {pattern!r} {'not found' if should else 'found'} in {text[:300]!r}")
-    return errors
+    """One error per pattern that is missing from ``text`` (``should``) or present in it (not)."""
+    verb, outcome = ("Expected", "not found") if should else ("Excluded", "found")
+    return [
+        f"{verb} {what} {pattern!r} {outcome} in {text[:300]!r}"
+        for pattern in patterns
+        if (re.search(pattern, text, re.MULTILINE) is not None) != should
+    ]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem: where it is (file relative to the workspace root, 1-based line), what and what to do."""
 
@@ -103,7 +103,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loc:
     """A position in a workspace file (path relative to the root, 1-based line)."""
 
@@ -111,7 +111,7 @@ class Loc:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RcPlatform:
     """A platform label on a .bazelrc line: ``flag`` is ``platforms`` (the target platform),
     ``host_platform`` or ``extra_execution_platforms``; ``config`` names the ``build:<config>``
@@ -123,7 +123,7 @@ class RcPlatform:
     flag: str = "platforms"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Load:
     """A ``load()`` statement: the .bzl label, the names it binds and, in the same order, the
     names they have in the loaded file."""
@@ -134,7 +134,7 @@ class Load:
     remotes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BazelDep:
     """A ``bazel_dep`` of MODULE.bazel; ``dev`` for ``dev_dependency = True``."""
 
@@ -145,7 +145,7 @@ class BazelDep:
     dev: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Extension:
     """One ``use_extension`` call; ``var`` is the name it was bound to (when seen)."""
 
@@ -157,7 +157,7 @@ class Extension:
     dev: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tag:
     """A tag (``ext_proxy.tag(...)``) of the extension whose id is ``ext``."""
 
@@ -167,7 +167,7 @@ class Tag:
     attrs: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UseRepo:
     """A ``use_repo`` call: the repositories it imports from the extension whose id is ``ext``."""
 
@@ -176,7 +176,7 @@ class UseRepo:
     repos: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
     """``register_toolchains`` / ``register_execution_platforms`` label."""
 
@@ -185,7 +185,7 @@ class Registration:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Override:
     """A ``*_override`` call of MODULE.bazel; ``kind`` is the function's name."""
 
@@ -195,7 +195,7 @@ class Override:
     attrs: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RepoDecl:
     """A repository declared by ``use_repo_rule`` or in ``WORKSPACE(.bzlmod)``."""
 
@@ -204,7 +204,7 @@ class RepoDecl:
     kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """A rule or macro call in a BUILD file.
 
@@ -223,7 +223,7 @@ class Target:
     """Attributes the rule declares as non-label types (known for the workspace's own rules)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Select:
     """A ``select()`` in a BUILD file of ``package``, with its keys."""
 
@@ -232,7 +232,7 @@ class Select:
     keys: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Glob:
     """A ``glob()`` in a BUILD file of ``package`` and how many files it matched."""
 
@@ -244,7 +244,7 @@ class Glob:
     allow_empty: bool | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Package:
     """A BUILD file. ``complete`` is False when its evaluation stopped early."""
 
@@ -253,7 +253,7 @@ class Package:
     complete: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Binding:
     """A top-level name bound twice in one MODULE.bazel/.bzl file (Bazel rejects it)."""
 
@@ -262,7 +262,7 @@ class Binding:
     first: Loc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Model:
     """Everything preflight learned about a workspace (or a Markdown document)."""
 

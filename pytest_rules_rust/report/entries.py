@@ -11,7 +11,7 @@ report's ``user_properties``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import KW_ONLY, asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..workspace_params import render_plain
@@ -32,9 +32,12 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class MatrixEntry:
+    """One cell: workspace, platform and builder name it; everything else is given by keyword."""
+
     workspace: str
     platform: str
     builder: str
+    _: KW_ONLY
     libc: str = "gnu"
     profile: str = "debug"
     status: Status = "built"
@@ -73,8 +76,8 @@ def entry_for(request: BuildRequest, builder: str, **fields: Any) -> MatrixEntry
         request.workspace.name,
         request.target.docker,
         builder,
-        request.libc,
-        request.profile,
+        libc=request.libc,
+        profile=request.profile,
         params=params,
         **fields,
     )

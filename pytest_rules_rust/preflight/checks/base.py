@@ -120,9 +120,9 @@ class Ctx:
                     out.setdefault(t.package, set()).update(str(v) for v in vals if isinstance(v, str))
         return out
 
-    def line_of(self, loc: Loc, value: str) -> int:
-        """Line of the string literal ``value`` at or after ``loc`` (the call), else the call line."""
-        return text.find_string_line(self.model.files.get(loc.file, ""), value, loc.line)
+    def loc_of(self, loc: Loc, value: str) -> Loc:
+        """Where the string literal ``value`` stands at or after ``loc`` (the call), else ``loc``."""
+        return Loc(loc.file, text.find_string_line(self.model.files.get(loc.file, ""), value, loc.line))
 
     def severity(self, certain: bool = True) -> Severity:
         """Errors in workspaces; Markdown excerpts cannot be complete, so there it is a warning."""

@@ -161,9 +161,8 @@ def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> 
     form = f"@{lab.repo}//{near}" if lab.package else f"@{lab.repo}//:{near}"
     hint = f"did you mean {form}? " if near else ""
     hint += f'add crate.spec(package = "{crate}", ...) or a [dependencies] entry in Cargo.toml'
-    yield Finding(
-        loc.file,
-        ctx.line_of(loc, s),
+    yield Finding.at(
+        ctx.loc_of(loc, s),
         "RR301",
         "error",
         f"{key}: {s}: hub @{lab.repo} has no crate {crate!r}",

@@ -82,7 +82,7 @@ def check_labels(ctx: Ctx) -> Iterator[Finding]:
     for ld in mo.loads:
         lab = ctx.parse(ld.module, "")
         if lab is not None and lab.external and not lab.canonical:
-            yield from _repo(ctx, lab, ld.module, ld.loc.file, ld.loc.line, "load()")
+            yield from _repo(ctx, lab, ld.module, ld.loc, "load()")
     for reg in mo.registrations:
         yield from resolve(
             ctx, reg.label, "", reg.loc, f"register_{reg.kind}s", toolchain=reg.kind == "toolchain"
@@ -157,14 +157,14 @@ def resolve(
     lab = ctx.parse(value, package)
     if lab is None or lab.canonical:
         return
-    line = ctx.line_of(loc, value)
+    at = ctx.loc_of(loc, value)
     if lab.external:
-        yield from _repo(ctx, lab, value, loc.file, line, where)
+        yield from _repo(ctx, lab, value, at, where)
         return
     if lab.package == "visibility" or lab.package.startswith("conditions"):
         return
     if ctx.model.fragment:
-        yield from _fragment(ctx, lab, value, loc, line, where)
+        yield from _fragment(ctx, lab, value, at, where)
         return
     pkg = lab.package.removesuffix("/...").removesuffix("...")
     if pkg not in ctx.packages and not lab.package.endswith("..."):
@@ -178,9 +178,7 @@ def resolve(
         near = close_match(pkg, ctx.packages)
         if near:
             hint = f"did you mean //{near}? " + hint
-        yield Finding(
-            loc.file, line, "RR101", "error", f"{where}: {value}: package //{pkg} does not exist", hint
-        )
+        yield Finding.at(at, "RR101", "error", f"{where}: {value}: package //{pkg} does not exist", hint)
         return
     if lab.wildcard or toolchain:
         return
@@ -195,9 +193,8 @@ def resolve(
         near = close_match(lab.name, names)
         if not near:
             return
-        yield Finding(
-            loc.file,
-            line,
+        yield Finding.at(
+            at,
             "RR102",
             "warning",
             f"{where}: {value}: no target {lab.name!r} in //{pkg} (a macro might create it)",
@@ -210,19 +207,18 @@ def resolve(
         if near
         else f"define {lab.name!r} in {pkg or 'the root'} BUILD file or fix the name"
     )
-    yield Finding(
-        loc.file, line, "RR102", "error", f"{where}: {value}: no target or file {lab.name!r} in //{pkg}", hint
+    yield Finding.at(
+        at, "RR102", "error", f"{where}: {value}: no target or file {lab.name!r} in //{pkg}", hint
     )
 
 
-def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) -> Iterator[Finding]:
+def _repo(ctx: Ctx, lab: Label, value: str, at: Loc, where: str) -> Iterator[Finding]:
     if not ctx.has_module or lab.repo in ctx.visible_repos:
         return
     fallback = ctx.workspace_fallback
     if lab.repo in WORKSPACE_FALLBACK and fallback is not False:
-        yield Finding(
-            file,
-            line,
+        yield Finding.at(
+            at,
             "RR104",
             "warning",
             f"repository @{lab.repo} has no bazel_dep: Bazel 7 still finds it through the WORKSPACE "
@@ -234,9 +230,8 @@ def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) ->
     hint = f"did you mean @{near}? " if near else ""
     hint += f'add a bazel_dep, or use_repo(<extension>, "{lab.repo}") in MODULE.bazel'
     certain = not ctx.model.workspace_file_has_macros
-    yield Finding(
-        file,
-        line,
+    yield Finding.at(
+        at,
         "RR104",
         ctx.severity(certain),
         f"{where}: {value}: repository @{lab.repo} is not visible from the main module",
@@ -244,7 +239,7 @@ def _repo(ctx: Ctx, lab: Label, value: str, file: str, line: int, where: str) ->
     )
 
 
-def _fragment(ctx: Ctx, lab: Label, value: str, loc: Loc, line: int, where: str) -> Iterator[Finding]:
+def _fragment(ctx: Ctx, lab: Label, value: str, at: Loc, where: str) -> Iterator[Finding]:
     """Markdown excerpts: a relative label that neither its block nor an earlier one defines, with a
     close name in its block.
 
@@ -253,7 +248,7 @@ def _fragment(ctx: Ctx, lab: Label, value: str, loc: Loc, line: int, where: str)
     """
     if not value.startswith(":"):
         return
-    first, last = ctx.block_of(loc.line)
+    first, last = ctx.block_of(at.line)
     here = {t.name for t in ctx.model.targets if first <= t.loc.line <= last}
     earlier: dict[tuple[int, int], set[str]] = {}
     for t in ctx.model.targets:
@@ -264,9 +259,8 @@ def _fragment(ctx: Ctx, lab: Label, value: str, loc: Loc, line: int, where: str)
         return
     near = close_match(lab.name, here)
     if near:
-        yield Finding(
-            loc.file,
-            line,
+        yield Finding.at(
+            at,
             "RR102",
             "warning",
             f"{where}: {value}: no target {lab.name!r} in this block or an earlier one",
@@ -283,15 +277,14 @@ def check_selects(ctx: Ctx) -> Iterator[Finding]:
             lab = ctx.parse(key, sel.package)
             if lab is None or lab.canonical or key.endswith("//conditions:default"):
                 continue
-            line = ctx.line_of(sel.loc, key)
+            at = ctx.loc_of(sel.loc, key)
             if lab.external:
-                yield from _repo(ctx, lab, key, sel.loc.file, line, "select() key")
+                yield from _repo(ctx, lab, key, at, "select() key")
                 continue
             if mo.fragment:
                 if lab.name not in settings:
-                    yield Finding(
-                        sel.loc.file,
-                        line,
+                    yield Finding.at(
+                        at,
                         "RR105",
                         "warning",
                         f"select() key {key} matches no config_setting in this document",
@@ -299,9 +292,8 @@ def check_selects(ctx: Ctx) -> Iterator[Finding]:
                     )
                 continue
             if lab.package not in ctx.packages:
-                yield Finding(
-                    sel.loc.file,
-                    line,
+                yield Finding.at(
+                    at,
                     "RR105",
                     "error",
                     f"select() key {key}: package //{lab.package} does not exist",
@@ -312,18 +304,16 @@ def check_selects(ctx: Ctx) -> Iterator[Finding]:
             if target is None:
                 if ctx.target_exists(lab.package, lab.name) is None:
                     continue
-                yield Finding(
-                    sel.loc.file,
-                    line,
+                yield Finding.at(
+                    at,
                     "RR105",
                     "error",
                     f"select() key {key} matches no config_setting",
                     f'add config_setting(name = "{lab.name}", ...) to //{lab.package}',
                 )
             elif target.origin == "native" and target.kind not in CONFIG_KINDS:
-                yield Finding(
-                    sel.loc.file,
-                    line,
+                yield Finding.at(
+                    at,
                     "RR105",
                     "error",
                     f"select() key {key} is {a_or_an(target.kind)}, not a config_setting",

@@ -68,9 +68,8 @@ def check_ports(ctx: Ctx) -> Iterator[Finding]:
         bound = sorted(ports)
         for port in exposed:
             if port not in ports:
-                yield Finding(
-                    t.loc.file,
-                    ctx.line_of(t.loc, port if port in str(t.attrs) else t.name),
+                yield Finding.at(
+                    ctx.loc_of(t.loc, port if port in str(t.attrs) else t.name),
                     "RR601",
                     "error" if not (set(exposed) & ports) else "warning",
                     f"oci_image {t.name!r} exposes port {port} but the program binds {', '.join(bound)}",

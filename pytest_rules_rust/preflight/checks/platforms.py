@@ -147,25 +147,23 @@ def check_constraints(ctx: Ctx) -> Iterator[Finding]:
         mt = _CONSTRAINT.match(s)
         if not mt:
             continue
-        file, line = loc.file, ctx.line_of(loc, s)
+        at = ctx.loc_of(loc, s)
         kind, value = mt.groups()
         known = CPUS if kind == "cpu" else OSES
         if value in known:
             continue
         near = close_match(value, known, cutoff=0.7)
         if near:
-            yield Finding(
-                file,
-                line,
+            yield Finding.at(
+                at,
                 "RR201",
                 "error",
                 f"{s}: unknown {kind} constraint value {value!r}",
                 f"did you mean @platforms//{kind}:{near}?",
             )
         else:
-            yield Finding(
-                file,
-                line,
+            yield Finding.at(
+                at,
                 "RR201",
                 "warning",
                 f"{s}: {kind} value {value!r} is not in @platforms",

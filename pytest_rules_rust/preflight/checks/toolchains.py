@@ -111,9 +111,8 @@ def check_llvm(ctx: Ctx) -> Iterator[Finding]:
             for tgt in targets:
                 have = arch_words(tgt)
                 if have and not (have & want):
-                    yield Finding(
-                        tag.loc.file,
-                        ctx.line_of(tag.loc, tgt),
+                    yield Finding.at(
+                        ctx.loc_of(tag.loc, tgt),
                         "RR403",
                         "error",
                         f"llvm.sysroot {name!r} uses the {next(iter(want))} sysroot {label} "

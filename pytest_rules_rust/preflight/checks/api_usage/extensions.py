@@ -8,7 +8,7 @@ from functools import partial
 from ...api import history
 from ...api.pins import Pinned
 from ...api.schema import ApiModel, Extension
-from ...model import Finding, Loc
+from ...model import Finding
 from ..base import close_match
 from .attrs import attr_findings
 from .context import ApiCtx, clauses
@@ -22,7 +22,7 @@ def check_extensions(api: ApiCtx) -> Iterator[Finding]:
         if found_bzl is None:
             continue
         p, model, bzl = found_bzl
-        at = Loc(ext.loc.file, ctx.line_of(ext.loc, ext.bzl))
+        at = ctx.loc_of(ext.loc, ext.bzl)
         yield from bzl_file_findings(
             api,
             found_bzl,

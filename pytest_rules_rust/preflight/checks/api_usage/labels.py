@@ -49,14 +49,14 @@ def check_labels(api: ApiCtx) -> Iterator[Finding]:
         pkg_name = lab.package.removesuffix("/...").removesuffix("...")
         if unmodelled(model, pkg_name) or (p.pin.module == "platforms" and pkg_name in ("cpu", "os")):
             continue  # @platforms//cpu and //os values are RR201's
-        line = ctx.line_of(loc, text)
+        at = ctx.loc_of(loc, text)
         if lab.package.endswith("..."):
             if pkg_name and not any(k == pkg_name or k.startswith(pkg_name + "/") for k in model.packages):
-                yield _no_package(ctx, p, model, text, pkg_name, loc.file, line)
+                yield _no_package(ctx, p, model, text, pkg_name, at)
             continue
         pkg = model.packages.get(lab.package)
         if pkg is None:
-            yield _no_package(ctx, p, model, text, lab.package, loc.file, line)
+            yield _no_package(ctx, p, model, text, lab.package, at)
             continue
         if lab.wildcard:
             continue
@@ -66,9 +66,8 @@ def check_labels(api: ApiCtx) -> Iterator[Finding]:
                     f"@{p.pin.repo}//{k}:{n}" for k, v in model.packages.items() for n in v.toolchain_types
                 ]
                 near = close_match(text, types)
-                yield Finding(
-                    loc.file,
-                    line,
+                yield Finding.at(
+                    at,
                     "RR806",
                     ctx.severity(),
                     clauses(f"{text} is not a toolchain_type in {p.where}", near and f"did you mean {near}?"),
@@ -77,9 +76,8 @@ def check_labels(api: ApiCtx) -> Iterator[Finding]:
             continue
         if must_be_target and lab.name not in pkg.targets and not pkg.open:
             near = close_match(lab.name, list(pkg.targets))
-            yield Finding(
-                loc.file,
-                line,
+            yield Finding.at(
+                at,
                 "RR806",
                 ctx.severity(),
                 clauses(
@@ -90,17 +88,14 @@ def check_labels(api: ApiCtx) -> Iterator[Finding]:
             )
 
 
-def _no_package(
-    ctx: Ctx, p: Pinned, model: ApiModel, text: str, package: str, file: str, line: int
-) -> Finding:
+def _no_package(ctx: Ctx, p: Pinned, model: ApiModel, text: str, package: str, at: Loc) -> Finding:
     when = history.describe(
         p.pin.module, p.pin.version, history.present_in(p.pin.module, lambda m: package in m.packages)
     )
     near = close_match(package, list(model.packages))
     extra = "; ".join(x for x in (when, f"did you mean //{near}?" if near and not when else "") if x)
-    return Finding(
-        file,
-        line,
+    return Finding.at(
+        at,
         "RR806",
         ctx.severity(),
         f"{text}: {p.where} has no package {package}" + (f" ({extra})" if extra else ""),

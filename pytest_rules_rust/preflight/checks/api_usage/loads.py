@@ -66,12 +66,12 @@ def check_loads(api: ApiCtx) -> Iterator[Finding]:
         if found_bzl is None:
             continue
         p, model, bzl = found_bzl
-        line = ctx.line_of(Loc(file, 1), label)
+        at = ctx.loc_of(Loc(file, 1), label)
         yield from bzl_file_findings(
             api,
             found_bzl,
             label,
-            Loc(file, line),
+            at,
             [r for _, r in syms],
             "load the file the pinned version has (see the message), or pin a version that has it",
         )
@@ -88,9 +88,8 @@ def check_loads(api: ApiCtx) -> Iterator[Finding]:
                 history.present_in(p.pin.module, _exports(bzl, remote)),
             )
             elsewhere = _where_else(p, model, [remote], exclude=bzl)
-            yield Finding(
-                file,
-                line,
+            yield Finding.at(
+                at,
                 "RR802",
                 ctx.severity(),
                 clauses(

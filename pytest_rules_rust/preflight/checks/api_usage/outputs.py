@@ -74,9 +74,8 @@ def _output_ref(
         return
     what = "rule" if isinstance(found, Rule) else "macro"
     listed = ", ".join(f":{n}" for n in sorted(declared))
-    yield Finding(
-        t.loc.file,
-        ctx.line_of(t.loc, text),
+    yield Finding.at(
+        ctx.loc_of(t.loc, text),
         "RR807",
         ctx.severity(),
         f"attribute {key} of {t.name!r} names {text}, but {owner.kind}({owner.name!r}) does not declare it: "
