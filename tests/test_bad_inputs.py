@@ -308,7 +308,7 @@ def _corrupt_binaries(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 def test_inspect_binary_bad_file(tmp_path: Path, case: str) -> None:
     path, what = _corrupt_binaries(tmp_path)[case]
     proc = run_cli("inspect-binary", path, "--json")
-    assert_clear_error(proc, code=1, names=[path, what])
+    assert_clear_error(proc, code=2 if case == "missing" else 1, names=[path, what])
     json_error_only(proc)
 
 

@@ -74,6 +74,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def existing_path(text: str) -> Path:
+    """An argument that must name an existing file or directory: a missing one is a usage error
+    (exit 2, like every bad argument), found before any work starts."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text} does not exist (no such file or directory)")
+    return path
+
+
 def program_name(argv0: str | None = None) -> str:
     """How the user started us: ``pytest-rules-rust`` for the console script, else ``python -m ...``."""
     name = Path(argv0 if argv0 is not None else sys.argv[0]).name

@@ -2,7 +2,8 @@
 
     python -m pytest_rules_rust inspect-binary FILE [--json]
 
-A file that is not a sound ELF file exits 1 with one line naming the file, the problem and what to do.
+A file that is not a sound ELF file exits 1 with one line naming the file, the problem and what to do;
+a path that does not exist is a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from ..errors import InspectError
 from ..inspect.bounded import DEFAULT_LIMITS, parse_size
 from ..inspect.elf import inspect_binary
-from . import AddArguments, Handler
+from . import AddArguments, Handler, existing_path
 
 BINARY_HINT = "pass the path of an ELF executable or library, e.g. an artifact path printed by `build --json`"
 IMAGE_HINT = "rebuild the image, or pass an OCI layout directory or tarball, or a docker-archive tarball"
@@ -34,7 +34,7 @@ def one_line(exc: InspectError, default_hint: str, json_output: bool) -> Inspect
 
 def binary_arguments(binary: argparse.ArgumentParser) -> Handler:
     """``inspect-binary``'s arguments; returns its handler."""
-    binary.add_argument("file", metavar="FILE", type=Path, help="the ELF file to inspect")
+    binary.add_argument("file", metavar="FILE", type=existing_path, help="the ELF file to inspect")
     binary.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
     return run_inspect_binary
 
@@ -70,7 +70,9 @@ def image_arguments(image: argparse.ArgumentParser) -> Handler:
         "Inspect an OCI layout directory or tarball, or a docker-archive tarball, verifying "
         "every blob's sha256. A blob that does not match its digest exits 1 with one line naming it."
     )
-    image.add_argument("path", metavar="PATH", type=Path, help="OCI layout dir/tarball or docker-archive")
+    image.add_argument(
+        "path", metavar="PATH", type=existing_path, help="OCI layout dir/tarball or docker-archive"
+    )
     image.add_argument("--json", action="store_true", help="print one JSON object (stable keys)")
     for flag, limit, parse, metavar, help_text in LIMIT_OPTIONS:
         image.add_argument(
