@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -49,11 +50,23 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: a shell starts background jobs
+    (``pytest ... &``) with SIGINT ignored, children inherit that, and Python then never raises
+    KeyboardInterrupt; with the default disposition back, Python installs its handler at start."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start ``python -c code`` with the repository importable; stdout/stderr captured as text."""
     full_env = dict(os.environ) | {"PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"} | (env or {})
     return subprocess.Popen(
-        [PYTHON, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env
+        [PYTHON, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        preexec_fn=default_sigint,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docker.errors
 import pytest
-from containers_helpers import REPO, containers_of_pid, dead_owner, wait_for
+from containers_helpers import REPO, containers_of_pid, dead_owner, default_sigint, wait_for
 from reliability_helpers import builder_image_or_skip
 
 from pytest_rules_rust.cache import Cache
@@ -31,6 +31,7 @@ def _cli(*args: str | Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=default_sigint,
     )
 
 

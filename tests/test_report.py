@@ -53,11 +53,11 @@ def test_text_table_aligns_columns() -> None:
             "musl_jemalloc_oci",
             "linux/arm64",
             "cargo",
-            "musl",
-            "release",
-            "ran",
-            95.25,
-            3 << 20,
+            libc="musl",
+            profile="release",
+            status="ran",
+            duration_s=95.25,
+            binary_size=3 << 20,
             hardening="no PIE, partial RELRO, NX, SSP unknown, FORTIFY unknown",
         )
     )
