@@ -121,6 +121,28 @@ def test_unknown_rule_attribute(tmp_path: Path) -> None:
     assert "did you mean 'crate_root'?" in f.message
 
 
+def test_rule_attribute_literal_of_the_wrong_type(tmp_path: Path) -> None:
+    build = BUILD.replace('    crate_root = "main.rs",', '    crate_root = "main.rs",\n    edition = 2021,')
+    f = only(rr8(workspace(tmp_path, **{"BUILD.bazel": build})), "RR805")
+    assert (f.severity, f.line) == ("error", 7)
+    assert "rust_binary('bin')(edition = ...) must be a string in rules_rust 0.46.0, got int" in f.message
+
+
+def test_rule_attribute_values_that_may_be_right_are_not_typed(tmp_path: Path) -> None:
+    """0/1 for a boolean (Bazel takes them), a select, and a string where a list is due: a constant
+    loaded from another repository evaluates to a string here, so a string proves nothing."""
+    build = 'load("@other//:defs.bzl", "FLAGS")\n' + BUILD.replace(
+        '    crate_root = "main.rs",',
+        '    crate_root = "main.rs",\n    rustc_flags = FLAGS,\n    out_binary = 1,\n'
+        '    edition = select({"//conditions:default": "2021"}),',
+    )
+    mod = (
+        MODULE.format(version="0.46.0", crate_bzl="extension.bzl")
+        + 'bazel_dep(name = "other", version = "1")\n'
+    )
+    assert rr8(workspace(tmp_path, **{"BUILD.bazel": build, "MODULE.bazel": mod})) == []
+
+
 def test_common_and_macro_forwarded_attributes_are_not_flagged(tmp_path: Path) -> None:
     build = BUILD.replace(
         '    crate_root = "main.rs",', '    crate_root = "main.rs",\n    tags = ["x"],\n    testonly = True,'

@@ -1,11 +1,16 @@
 """Attributes given against attributes known: unknown (nearest name, versions that had it), missing
-mandatory, wrong type. Shared by tag (RR804) and rule/macro (RR805) checks."""
+mandatory, wrong type. Shared by tag (RR804) and rule/macro (RR805) checks.
+
+Types are checked on tags (MODULE.bazel holds only literals) and on rule calls, where only a value
+that is not a string counts: the evaluation turns what it cannot know (a constant loaded from
+another repository) into a string, so ``edition = 2021`` is certain and ``deps = SOME_LIST`` is not.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from ...api import history
 from ...api.pins import Pinned
@@ -57,7 +62,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "label_keyed_string_dict": (dict,),
     "string_keyed_label_dict": (dict,),
 }
-# Attributes whose labels must name targets (not source files), so a missing one is certain.
+_STARLARK_TYPE = {str: "string", int: "int", bool: "bool", list: "list", dict: "dict", float: "float"}
 
 
 def attr_findings(
@@ -69,12 +74,13 @@ def attr_findings(
     known: Mapping[str, Attr],
     had: Callable[[ApiModel, str], bool],
     *,
-    check_types: bool,
+    of: Literal["tag", "rule", "macro"],
     implicit: frozenset[str] = frozenset(),
     open_: bool = False,
 ) -> Iterator[Finding]:
     """Unknown attributes (nearest name, versions that had it), missing mandatory ones, wrong types."""
     ctx = api.ctx
+    code = "RR804" if of == "tag" else "RR805"
     for name, value in given.items():
         if name in ("kind",) or name in implicit:
             continue
@@ -89,7 +95,7 @@ def attr_findings(
             yield Finding(
                 loc.file,
                 _attr_line(ctx, loc, name),
-                "RR804" if check_types else "RR805",
+                code,
                 ctx.severity(),
                 clauses(
                     f"{where} has no attribute {name!r} in {p.where}",
@@ -98,15 +104,15 @@ def attr_findings(
                 ),
                 f"its attributes: {', '.join(sorted(known)) or 'none'}",
             )
-        elif check_types and value is not None and _wrong_type(value, attr.type):
+        elif _wrong_type(value, attr.type, of):
             yield Finding(
                 loc.file,
                 _attr_line(ctx, loc, name),
-                "RR804",
+                code,
                 ctx.severity(),
                 f"{where}({name} = ...) must be {a_or_an(attr.type.replace('_', ' '))} in {p.where}, "
-                f"got {type(value).__name__}",
-                f"attr.{attr.type} in the module's tag class",
+                f"got {_STARLARK_TYPE.get(type(value), type(value).__name__)}",
+                f"attr.{attr.type} in the {'module extension' if of == 'tag' else 'rule'}'s definition",
             )
     if open_:
         return
@@ -114,7 +120,7 @@ def attr_findings(
         if attr.mandatory and name not in given:
             yield Finding.at(
                 loc,
-                "RR804" if check_types else "RR805",
+                code,
                 ctx.severity(),
                 f"{where} is missing its mandatory attribute {name!r} ({p.where})",
                 f"set {name} = ...",
@@ -125,9 +131,11 @@ def _flip(had: Callable[[ApiModel, str], bool], name: str, m: ApiModel) -> bool:
     return had(m, name)
 
 
-def _wrong_type(value: Any, attr_type: str) -> bool:
-    if attr_type not in _TYPES:
+def _wrong_type(value: Any, attr_type: str, of: str) -> bool:
+    if of == "macro" or value is None or attr_type not in _TYPES or (of == "rule" and isinstance(value, str)):
         return False
+    if attr_type == "bool":  # Bazel takes 0 and 1 for booleans (`linkstatic = 1`)
+        return not (isinstance(value, int) and value in (0, 1))
     return not isinstance(value, _TYPES[attr_type]) or (attr_type == "int" and isinstance(value, bool))
 
 

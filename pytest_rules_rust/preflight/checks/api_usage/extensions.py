@@ -86,7 +86,7 @@ def _tags(api: ApiCtx, p: Pinned, bzl: str, ext_id: int, var: str, ext: Extensio
             tag.attrs,
             tc.attrs,
             partial(_tag_attr, bzl, ext.name, tag.tag),
-            check_types=True,
+            of="tag",
         )
 
 

@@ -32,7 +32,7 @@ def check_targets(api: ApiCtx) -> Iterator[Finding]:
                 t.attrs,
                 found.attrs,
                 partial(_rule_attr, use),
-                check_types=False,
+                of="rule",
                 implicit=implicit,
             )
         elif isinstance(found, Macro):
@@ -45,7 +45,7 @@ def check_targets(api: ApiCtx) -> Iterator[Finding]:
                 t.attrs,
                 params,
                 partial(_rule_attr, use),
-                check_types=False,
+                of="macro",
                 implicit=COMMON_ATTRS if found.kwargs else frozenset({"name"}),
                 open_=found.kwargs,
             )
