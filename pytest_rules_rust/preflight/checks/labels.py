@@ -164,7 +164,7 @@ def resolve(
     if lab.package == "visibility" or lab.package.startswith("conditions"):
         return
     if ctx.model.fragment:
-        yield from _fragment(ctx, lab, value, at, where)
+        yield from _fragment(ctx, lab, value, ctx.block_of(loc.line), at, where)
         return
     pkg = lab.package.removesuffix("/...").removesuffix("...")
     if pkg not in ctx.packages and not lab.package.endswith("..."):
@@ -239,7 +239,9 @@ def _repo(ctx: Ctx, lab: Label, value: str, at: Loc, where: str) -> Iterator[Fin
     )
 
 
-def _fragment(ctx: Ctx, lab: Label, value: str, at: Loc, where: str) -> Iterator[Finding]:
+def _fragment(
+    ctx: Ctx, lab: Label, value: str, block: tuple[int, int], at: Loc, where: str
+) -> Iterator[Finding]:
     """Markdown excerpts: a relative label that neither its block nor an earlier one defines, with a
     close name in its block.
 
@@ -248,7 +250,7 @@ def _fragment(ctx: Ctx, lab: Label, value: str, at: Loc, where: str) -> Iterator
     """
     if not value.startswith(":"):
         return
-    first, last = ctx.block_of(at.line)
+    first, last = block
     here = {t.name for t in ctx.model.targets if first <= t.loc.line <= last}
     earlier: dict[tuple[int, int], set[str]] = {}
     for t in ctx.model.targets:
