@@ -8,6 +8,7 @@ from .. import guard
 from ..model import Finding, Model
 from .api_usage import check_api_usage
 from .base import Ctx
+from .cargo_manifests import check_cargo_manifests
 from .crates import check_crates
 from .duplicates import check_bazel_deps, check_load_order, check_package_calls, check_rebinding
 from .globs import check_globs
@@ -32,7 +33,10 @@ CODES = {
     "RR201": "unknown @platforms cpu/os constraint value",
     "RR202": "target platform that no Rust triple covers",
     "RR203": "--platforms (or --host_platform, ...) in .bazelrc names a target that is not a platform()",
-    "RR301": "@crates//:X with no crate.spec or Cargo dependency X",
+    "RR301": "@crates//:X with no crate.spec or Cargo dependency X (or one spelled with - for _)",
+    "RR302": "Cargo.toml of crate.from_cargo that is not valid TOML (or cannot be read)",
+    "RR303": "Cargo workspace member missing from crate.from_cargo manifests (rules_rust < 0.63)",
+    "RR304": "Cargo.toml dependency that the hub's Cargo.lock does not list (stale lock file)",
     "RR401": "registered toolchain package/target has no toolchain()",
     "RR402": "toolchain repository declared but never registered",
     "RR403": "toolchain sysroot wired to a platform that contradicts its own",
@@ -66,6 +70,7 @@ CHECKS: tuple[Check, ...] = (
     check_constraints,
     check_platform_triples,
     check_crates,
+    check_cargo_manifests,
     check_registered_packages,
     check_llvm,
     check_wired_modules,

@@ -6,10 +6,12 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from .. import text
 from ..labels import Label, parse_label
 from ..model import Finding, Loc, Model, Severity, Target
+from .cargo import CargoFiles
 
 ALWAYS_VISIBLE = frozenset({"bazel_tools", "local_config_platform", "local_config_cc"})
 # Repositories Bazel 7 still resolves for the main module without a bazel_dep, through the
@@ -90,6 +92,11 @@ class Ctx:
         if broken:
             return False  # the module was not read completely: visibility is unknown
         return "MODULE.bazel" in self.model.files or (self.model.fragment and bool(self.model.bazel_deps))
+
+    @cached_property
+    def cargo(self) -> CargoFiles:
+        """The Cargo files the checks read (Cargo.toml, Cargo.lock), each parsed once per run."""
+        return CargoFiles(Path(self.model.root))
 
     @cached_property
     def targets(self) -> dict[tuple[str, str], Target]:

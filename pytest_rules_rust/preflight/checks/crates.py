@@ -1,100 +1,81 @@
-"""RR301 ``@crates//:X`` with no crate.spec / Cargo dependency X, RR503 two hubs of one name."""
+"""RR301 ``@crates//:X`` with no crate.spec / Cargo dependency X (or only one spelled
+differently: the hub keeps Cargo's spelling), RR503 two hubs of one name."""
 
 from __future__ import annotations
 
-import glob
 import re
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..model import Finding, Loc, Tag
 from .base import Ctx, close_match
+from .cargo import dependencies, norm
+from .cargo_manifests import TagManifests, crate_tags, tag_manifests
 from .labels import _strings
 
 
-def _norm(name: str) -> str:
-    return name.replace("-", "_").lower()
+@dataclass
+class Hub:
+    """What one crate hub is known to have: ``names`` are its alias names exactly as
+    crate_universe writes them (a dependency's key, so the rename of a renamed one), or None
+    when they cannot be known; ``loose`` the normalised crate and package names its
+    ``<crate>-<version>`` and ``<crate>__<binary>`` aliases start with; ``unread`` the texts
+    of manifests that are not TOML (whatever they mention may be a crate of the hub)."""
+
+    defs: list[Tag] = field(default_factory=list)
+    names: set[str] | None = field(default_factory=set)
+    loose: set[str] = field(default_factory=set)
+    unread: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Normalised package name -> the key a Cargo.toml renames it to (``key = { package = ... }``)."""
+
+    def add(self, *names: str) -> None:
+        if self.names is not None:
+            self.names.update(names)
+        self.loose.update(norm(n) for n in names)
+
+    def might_have(self, crate: str) -> bool:
+        """Whether an unparsable manifest of the hub mentions ``crate`` (in either spelling)."""
+        word = re.compile(r"\b" + re.escape(norm(crate)) + r"\b")
+        return any(word.search(text.replace("-", "_").lower()) for text in self.unread)
 
 
-def _cargo_deps(path: Path, seen: set[Path]) -> set[str] | None:
-    """Dependency names of a Cargo.toml (and its workspace members); None when unreadable."""
-    import tomllib  # only workspaces with crate.from_cargo need it
-
-    path = path.resolve()
-    if path in seen:
-        return set()
-    seen.add(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
-        return None
-    names: set[str] = set()
-
-    def add(table: Any) -> None:
-        if isinstance(table, dict):
-            for key, spec in table.items():
-                names.add(key)
-                if isinstance(spec, dict) and isinstance(spec.get("package"), str):
-                    names.add(spec["package"])
-
-    for section in ("dependencies", "dev-dependencies", "build-dependencies"):
-        add(data.get(section))
-    for target in (data.get("target") or {}).values():
-        if isinstance(target, dict):
-            for section in ("dependencies", "dev-dependencies", "build-dependencies"):
-                add(target.get(section))
-    ws = data.get("workspace") or {}
-    add(ws.get("dependencies"))
-    members = ws.get("members") or []
-    for member in members if isinstance(members, list) else []:
-        for sub in _member_dirs(path.parent, str(member)):
-            more = _cargo_deps(sub / "Cargo.toml", seen) if (sub / "Cargo.toml").is_file() else set()
-            if more is None:
-                return None
-            names |= more
-    return names
-
-
-def _member_dirs(base: Path, pattern: str) -> list[Path]:
-    """Directories a Cargo ``workspace.members`` entry names (a path or a glob; ``"."`` is ``base``)."""
-    pattern = pattern.strip()
-    if not pattern or pattern.startswith("/"):
-        return []
-    found = glob.glob(glob.escape(str(base)) + "/" + pattern)
-    return sorted(Path(p).resolve() for p in found if Path(p).is_dir())
-
-
-def hubs(ctx: Ctx) -> dict[str, tuple[list[Tag], set[str] | None]]:
-    """Hub name -> (defining tags, known crate names or None when they cannot be known)."""
-    mo = ctx.model
-    tags = mo.tags_of("crate_universe:extension.bzl", "crate") + mo.tags_of(
-        "crate_universe:extensions.bzl", "crate"
-    )
-    out: dict[str, tuple[list[Tag], set[str] | None]] = {}
+def hubs(ctx: Ctx) -> dict[str, Hub]:
+    """Hub name -> what it is known to have, from its from_cargo/from_specs tags and the others."""
+    tags = crate_tags(ctx)
+    out: dict[str, Hub] = {}
     for tag in tags:
         if tag.tag not in ("from_cargo", "from_specs"):
             continue
-        name = str(tag.attrs.get("name") or "crates")
-        defs, names = out.get(name, ([], set()))
-        defs.append(tag)
-        if tag.tag == "from_cargo":
-            for manifest in _strings(tag.attrs.get("manifests")):
-                lab = ctx.parse(manifest, "")
-                path = (
-                    Path(mo.root) / f"{lab.package}/{lab.name}".strip("/")
-                    if lab and not lab.external
-                    else None
-                )
-                deps = _cargo_deps(path, set()) if path and path.is_file() and not mo.fragment else None
-                names = None if deps is None or names is None else names | deps
-        out[name] = (defs, names)
+        hub = out.setdefault(str(tag.attrs.get("name") or "crates"), Hub())
+        hub.defs.append(tag)
+        if tag.tag == "from_cargo" and ctx.model.fragment:
+            hub.names = None  # an excerpt: its Cargo.toml files are not there to read
+        elif tag.tag == "from_cargo":
+            _add_manifests(hub, tag_manifests(ctx, tag))
     for tag in tags:
         for name in generated_names(tag):
-            for hub in list(_strings(tag.attrs.get("repositories"))) or list(out):
-                if hub in out and out[hub][1] is not None:
-                    out[hub][1].add(name)  # type: ignore[union-attr]
+            for hub_name in list(_strings(tag.attrs.get("repositories"))) or list(out):
+                if hub_name in out:
+                    out[hub_name].add(name)
     return out
+
+
+def _add_manifests(hub: Hub, found: TagManifests) -> None:
+    if not found.complete:
+        hub.names = None
+    for file in found.files:
+        if file.data is None:
+            hub.unread.append(file.text)
+            continue
+        workspace = file.data.get("workspace")
+        for dep in dependencies(file.data, None):
+            hub.add(dep.key)
+            hub.loose.add(norm(dep.package))
+            if dep.package and norm(dep.package) != norm(dep.key):
+                hub.renamed.setdefault(norm(dep.package), dep.key)
+        if isinstance(workspace, dict) and isinstance(workspace.get("dependencies"), dict):
+            hub.add(*map(str, workspace["dependencies"]))
 
 
 def generated_names(tag: Tag) -> list[str]:
@@ -124,25 +105,26 @@ def check_crates(ctx: Ctx) -> Iterator[Finding]:
     """RR301: each ``@<hub>//:X`` names a crate the hub has; RR503: a hub is defined once."""
     mo = ctx.model
     found = hubs(ctx)
-    for name, (defs, _names) in found.items():
-        for dup in defs[1:]:
+    for name, hub in found.items():
+        for dup in hub.defs[1:]:
+            first = hub.defs[0].loc
             yield Finding.at(
                 dup.loc,
                 "RR503",
                 ctx.severity(),
-                f"crate hub {name!r} is defined twice (first at {defs[0].loc.file}:{defs[0].loc.line})",
+                f"crate hub {name!r} is defined twice (first at {first.file}:{first.line})",
                 "give each crate.from_cargo/from_specs its own name, or merge them",
             )
     if mo.fragment:
         return
-    known = {hub: {_norm(n) for n in names} for hub, (_d, names) in found.items() if names is not None}
+    known = {name: hub for name, hub in found.items() if hub.names is not None}
     for t in mo.targets:
         for key, value in t.attrs.items():
             for s in _strings(value):
                 yield from _crate(ctx, s, t.loc, key, known)
 
 
-def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> Iterator[Finding]:
+def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, Hub]) -> Iterator[Finding]:
     """RR301 for ``@hub//:crate`` and the package short form ``@hub//crate`` (``//pkg`` is
     ``//pkg:pkg`` in Bazel); other packages of a hub are not crates."""
     lab = ctx.parse(s, "")
@@ -150,21 +132,26 @@ def _crate(ctx: Ctx, s: str, loc: Loc, key: str, known: dict[str, set[str]]) -> 
         return
     if lab.package and lab.package != lab.name:
         return
-    crate = lab.name
-    base = crate.split("__")[0]  # <crate>__<binary> aliases of gen_binaries
-    versioned = _VERSIONED.match(base)  # <crate>-<version> aliases
-    if crate.endswith((".bzl", ".bazel")) or _norm(base) in known[lab.repo]:
+    hub, crate = known[lab.repo], lab.name
+    names = hub.names or set()
+    if crate in names or crate.endswith((".bzl", ".bazel")) or hub.might_have(crate):
         return
-    if versioned and _norm(versioned.group(1)) in known[lab.repo]:
+    binary = crate.split("__")[0] if "__" in crate else ""  # <crate>__<binary> aliases of gen_binaries
+    versioned = _VERSIONED.match(crate)  # <crate>-<version> aliases
+    if (binary and norm(binary) in hub.loose) or (versioned and norm(versioned.group(1)) in hub.loose):
         return
-    near = close_match(_norm(crate), known[lab.repo], cutoff=0.6)
+    spelled = {norm(n): n for n in sorted(names)}.get(norm(crate), "")
+    rename = "" if spelled else hub.renamed.get(norm(crate), "")
+    near = spelled or rename or close_match(crate, names, cutoff=0.6)
     form = f"@{lab.repo}//{near}" if lab.package else f"@{lab.repo}//:{near}"
     hint = f"did you mean {form}? " if near else ""
-    hint += f'add crate.spec(package = "{crate}", ...) or a [dependencies] entry in Cargo.toml'
-    yield Finding.at(
-        ctx.loc_of(loc, s),
-        "RR301",
-        "error",
-        f"{key}: {s}: hub @{lab.repo} has no crate {crate!r}",
-        hint,
-    )
+    if spelled:
+        message = f"{key}: {s}: hub @{lab.repo} names this crate {spelled!r} (as Cargo.toml spells it)"
+        hint += "crate_universe keeps the spelling of the dependency's name; - and _ differ in labels"
+    elif rename:
+        message = f"{key}: {s}: Cargo.toml renames package {crate!r} to {rename!r}, the hub's name for it"
+        hint += "a renamed dependency's alias is the name it is written under in Cargo.toml"
+    else:
+        message = f"{key}: {s}: hub @{lab.repo} has no crate {crate!r}"
+        hint += f'add crate.spec(package = "{crate}", ...) or a [dependencies] entry in Cargo.toml'
+    yield Finding.at(ctx.loc_of(loc, s), "RR301", "error", message, hint)
