@@ -61,18 +61,26 @@ def hubs(ctx: Ctx) -> dict[str, Hub]:
     return out
 
 
+# An unparsable manifest with a [workspace] table or a path dependency may bring in members
+# (and so crates) of its own; one without only declares the crates its text names.
+_MAY_ADD_MEMBERS = re.compile(r"^\s*\[\s*workspace\b|\bpath\s*=", re.MULTILINE)
+
+
 def _add_manifests(hub: Hub, found: TagManifests) -> None:
     if not found.complete:
         hub.names = None
+    shared = (found.root.data or {}).get("workspace") if found.root else None
     for file in found.files:
         if file.data is None:
             hub.unread.append(file.text)
+            if _MAY_ADD_MEMBERS.search(file.text):
+                hub.names = None  # members whose dependencies are unknown: nothing is certain
             continue
         workspace = file.data.get("workspace")
-        for dep in dependencies(file.data, None):
+        for dep in dependencies(file.data, shared if isinstance(shared, dict) else None):
             hub.add(dep.key)
-            hub.loose.add(norm(dep.package))
             if dep.package and norm(dep.package) != norm(dep.key):
+                hub.loose.add(norm(dep.package))
                 hub.renamed.setdefault(norm(dep.package), dep.key)
         if isinstance(workspace, dict) and isinstance(workspace.get("dependencies"), dict):
             hub.add(*map(str, workspace["dependencies"]))
