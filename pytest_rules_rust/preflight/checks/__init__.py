@@ -8,8 +8,7 @@ from .. import guard
 from ..model import Finding, Model
 from .api_usage import check_api_usage
 from .base import Ctx
-from .cargo_manifests import check_cargo_manifests
-from .crates import check_crates
+from .crates import check_cargo_manifests, check_crates
 from .duplicates import check_bazel_deps, check_load_order, check_package_calls, check_rebinding
 from .globs import check_globs
 from .labels import check_bazelrc_platforms, check_labels, check_selects

@@ -7,11 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import text
 from ..labels import Label, parse_label
 from ..model import Finding, Loc, Model, Severity, Target
-from .cargo import CargoFiles
+
+if TYPE_CHECKING:
+    from .cargo import CargoFiles
 
 ALWAYS_VISIBLE = frozenset({"bazel_tools", "local_config_platform", "local_config_cc"})
 # Repositories Bazel 7 still resolves for the main module without a bazel_dep, through the
@@ -96,6 +99,8 @@ class Ctx:
     @cached_property
     def cargo(self) -> CargoFiles:
         """The Cargo files the checks read (Cargo.toml, Cargo.lock), each parsed once per run."""
+        from .cargo import CargoFiles  # only modules that use crate.from_cargo need it
+
         return CargoFiles(Path(self.model.root))
 
     @cached_property

@@ -36,14 +36,6 @@ class TagManifests:
     root: TomlFile | None
 
 
-def crate_tags(ctx: Ctx) -> list[Tag]:
-    """The tags of the crate_universe extension (either of its .bzl names)."""
-    mo = ctx.model
-    return mo.tags_of("crate_universe:extension.bzl", "crate") + mo.tags_of(
-        "crate_universe:extensions.bzl", "crate"
-    )
-
-
 def tag_manifests(ctx: Ctx, tag: Tag) -> TagManifests:
     """The manifests of ``tag`` (a ``from_cargo`` tag) and their workspace, read once per run."""
     listed: list[Path] = []
@@ -62,19 +54,14 @@ def tag_manifests(ctx: Ctx, tag: Tag) -> TagManifests:
     return TagManifests(tag, frozenset(listed), complete, tuple(files.values()), root)
 
 
-def check_cargo_manifests(ctx: Ctx) -> Iterator[Finding]:
-    """RR302, RR303 and RR304 for every ``crate.from_cargo`` tag of the module."""
-    if ctx.model.fragment:
-        return
-    for tag in crate_tags(ctx):
-        if tag.tag != "from_cargo":
-            continue
-        found = tag_manifests(ctx, tag)
-        for file in found.files:
-            if file.data is None:
-                yield _unreadable(ctx, file)
-        yield from _untracked(ctx, found)
-        yield from _stale_lock(ctx, found)
+def check_tag_manifests(ctx: Ctx, tag: Tag) -> Iterator[Finding]:
+    """RR302, RR303 and RR304 for one ``crate.from_cargo`` tag."""
+    found = tag_manifests(ctx, tag)
+    for file in found.files:
+        if file.data is None:
+            yield _unreadable(ctx, file)
+    yield from _untracked(ctx, found)
+    yield from _stale_lock(ctx, found)
 
 
 def _unreadable(ctx: Ctx, file: TomlFile) -> Finding:
