@@ -168,3 +168,10 @@ def test_stale_lock_finds_inherited_renamed_and_dev_dependencies(tmp_path: Path)
 
 def test_an_empty_lock_file_waiting_for_its_first_repin_is_not_stale(tmp_path: Path) -> None:
     assert found(run(tmp_path, {"Cargo.lock": ""})) == []
+
+
+def test_a_lock_file_not_in_cargos_own_layout_is_parsed(tmp_path: Path) -> None:
+    """Cargo puts ``name`` first in each [[package]]; a lock written otherwise is read as TOML."""
+    reordered = "".join(f'[[package]]\nversion = "1.0.0"\nname = "{n}"\n\n' for n in ("ws", "a", "cfg-if"))
+    report = run(tmp_path, {"Cargo.lock": reordered})
+    assert found(report) == [("RR304", "apps/a/Cargo.toml", 6)], report.format()  # serde_json
