@@ -14,9 +14,10 @@ from .base import Ctx
 from .cargo import TomlFile, dep_line, dependencies, norm
 from .labels import _strings
 
-# crate_universe stopped requiring every member in `manifests` (only the workspace root's is
-# needed) in the 0.6x series; before that, splicing fails with "Some manifests are not being
-# tracked". Checked only for pins known to be older, so newer pins never get a false error.
+# Older crate_universe splicing fails with "Some manifests are not being tracked" unless every
+# member is in `manifests`; by late 2025 it needs only the workspace root's (and says the rest
+# can go). The exact release is not pinned down here, so only pins below 0.63.0 are checked:
+# a newer pin may miss the finding but never gets a false one.
 UNTRACKED_MEMBERS_REFUSED_BEFORE = (0, 63, 0)
 
 
@@ -82,7 +83,7 @@ def _untracked(ctx: Ctx, found: TagManifests) -> Iterator[Finding]:
         return
     hub = str(found.tag.attrs.get("name") or "crates")
     for file in found.files:
-        if file.path in found.listed or not _in_workspace_of(ctx, file, found.root):
+        if file.path in found.listed or not _in_workspace_of(file, found.root):
             continue
         label = _label_of(ctx, file.path)
         what = "root" if file.path == found.root.path else "member"
@@ -130,7 +131,7 @@ def _refuses_untracked(ctx: Ctx) -> bool:
     return False
 
 
-def _in_workspace_of(ctx: Ctx, file: TomlFile, root: TomlFile) -> bool:
+def _in_workspace_of(file: TomlFile, root: TomlFile) -> bool:
     """False for a member that names another workspace root (``package.workspace``)."""
     package = (file.data or {}).get("package")
     other = package.get("workspace") if isinstance(package, dict) else None
