@@ -9,6 +9,7 @@ values the same way. This module knows nothing of pytest.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,9 +340,13 @@ class Settings:
         def versions(name: str, param: str, example: str) -> tuple[str, ...]:
             return _versions(OPTION_BY_NAME[name], get(name), param, example)
 
-        cache, report, repeats = get("cache_dir"), get("report"), get("bench_repeats")
+        def output_dir(name: str) -> Path | None:
+            value = get(name)
+            return _writable_dir(OPTION_BY_NAME[name], path_of(name)(value)) if value else None
+
+        repeats = get("bench_repeats")
         return cls(
-            cache_dir=path_of("cache_dir")(cache) if cache else None,
+            cache_dir=output_dir("cache_dir"),
             template_dirs=existing("template_dir", "directory"),
             params=_params(OPTION_BY_NAME["set"], get("set")),
             builders=tuple(dict.fromkeys(get("builder"))),
@@ -358,7 +363,7 @@ class Settings:
             ),
             bazel_args=tuple(get("bazel_arg")),
             build_timeout_s=number("build_timeout"),
-            report_dir=path_of("report")(report) if report else None,
+            report_dir=output_dir("report"),
             docs=existing("doc", "file"),
             qemu=_qemu(OPTION_BY_NAME["qemu"], get("qemu"), path_of("qemu")),
             run_timeout_s=number("run_timeout"),
@@ -383,6 +388,24 @@ def _versions(opt: Option, values: Sequence[str], param: str, example: str) -> t
             valid = "a Rust version like 1.79.0 or nightly/2024-06-01" if form.kind == "list" else form.format
             raise _bad(opt, value, f"{valid} (e.g. {opt.cli} {example})")
     return tuple(dict.fromkeys(values))
+
+
+def _writable_dir(opt: Option, path: Path) -> Path:
+    """An output directory checked at start-up, not when the run writes to it: it is created (with
+    its parents) and a probe file is written and removed there."""
+    probe = path / f".rr-probe-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is a file" if blocker is not None else exc.strerror or str(exc)
+        raise UsageError(
+            f"{opt.where}: {path} cannot be created or written to ({reason})",
+            hint=f"pass {opt.cli} a directory you can create or write to",
+        ) from None
+    return path
 
 
 def _positive_int(text: str) -> int:

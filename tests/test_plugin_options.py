@@ -24,6 +24,9 @@ BAD_OPTIONS = [
     ),
     (("--rr-bazel-version", "latest"), "'latest' is not a version like 7.4.1 (e.g. --rr-bazel-version 7.4.1"),
     (("--rr-rust-version", "1.79"), "'1.79' is not a Rust version like 1.79.0 or nightly/2024-06-01"),
+    (("--rr-report", "/dev/null/rep"), "--rr-report (ini rr_report): /dev/null/rep cannot be created or"),
+    (("--rr-report", "/proc/x"), "/proc/x cannot be created or written to (No such file or directory)"),
+    (("--rr-cache-dir", "/proc/nope"), "--rr-cache-dir (ini rr_cache_dir): /proc/nope cannot be created"),
 ]
 
 

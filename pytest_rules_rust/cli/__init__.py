@@ -97,11 +97,12 @@ def settings_from_flags(values: Mapping[str, tuple[str, Any]]) -> Settings:
     try:
         return Settings.from_mapping({name: value for name, (_flag, value) in values.items()})
     except UsageError as exc:
-        message = exc.message
+        message, hint = exc.message, exc.hint
         for name, (flag, _value) in values.items():
             option = OPTION_BY_NAME[name]
             message = message.replace(option.where, flag).replace(f"{option.cli} ", f"{flag} ")
-        raise UsageError(message, hint=exc.hint) from None
+            hint = hint and hint.replace(f"{option.cli} ", f"{flag} ")
+        raise UsageError(message, hint=hint) from None
 
 
 def _installed_version() -> str:
