@@ -27,11 +27,14 @@ class RulesRustError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str = "", paths: dict[str, Path] | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str = "", paths: dict[str, Path] | None = None, reason: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.paths: dict[str, Path] = dict(paths or {})
+        self.reason = reason  # one line for a matrix cell, when the message's first line is not it
 
     def __str__(self) -> str:
         parts = [self.message]

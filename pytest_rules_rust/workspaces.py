@@ -109,6 +109,15 @@ def builtin_template_dirs() -> list[Path]:
     return [c for c in candidates if c.is_dir()]
 
 
+def user_source(workspace: Workspace) -> Path | None:
+    """The directory ``workspace`` was copied from when it is a user's own (a workspace directory or
+    a template outside the built-in ones): where a user edits what a check found; else None."""
+    source = workspace.template
+    if source is None or any(source.is_relative_to(d.resolve()) for d in builtin_template_dirs()):
+        return None
+    return source
+
+
 def _table(data: dict[str, Any], key: str, manifest: Path) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):

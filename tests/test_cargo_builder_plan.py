@@ -148,6 +148,36 @@ def test_preflight_errors_stop_the_build_before_any_container(tmp_path: Path) ->
     assert not (tmp_path / "out").exists()
 
 
+def test_a_preflight_error_in_a_user_workspace_names_its_source_and_first_finding(tmp_path: Path) -> None:
+    from pytest_rules_rust.report.entries import entry_from_error
+
+    mine = tmp_path / "mine"
+    shutil.copytree(ROOT / "fixture_workspaces" / "cross", mine)
+    (mine / "rules_rust_template.toml").unlink()
+    module = mine / "MODULE.bazel"
+    module.write_text(module.read_text() + '\nbazel_dep(name = "rules_rust", version = "0.46.0")\n')
+    ws = materialise(mine, tmp_path / "copy" / "ws")
+    request = BuildRequest(workspace=ws, target=AMD64)
+    with pytest.raises(PreflightError) as info:
+        build(request, tmp_path / "out")
+    error = info.value
+    assert f"(a copy of {mine}: edit the files there)" in error.message
+    assert error.paths == {"workspace": ws.root, "source": mine}
+    assert f"pytest-rules-rust preflight {mine}" in error.hint
+    reason = entry_from_error(request, "cargo", error, skipped=False).reason
+    assert reason.startswith("preflight: 1 error(s); the build was not started: MODULE.bazel:"), reason
+    assert str(tmp_path) not in reason
+
+
+def test_a_preflight_error_in_a_builtin_template_names_no_source(tmp_path: Path) -> None:
+    ws = materialise("cross", tmp_path / "ws")
+    module = ws.root / "MODULE.bazel"
+    module.write_text(module.read_text() + '\nbazel_dep(name = "rules_rust", version = "0.46.0")\n')
+    with pytest.raises(PreflightError) as info:
+        build(BuildRequest(workspace=ws, target=AMD64), tmp_path / "out")
+    assert "a copy of" not in info.value.message and "source" not in info.value.paths
+
+
 def test_a_directory_without_cargo_toml_is_refused(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "fixture_workspaces" / "cross", tmp_path / "ws")
     (tmp_path / "ws" / "Cargo.toml").unlink()

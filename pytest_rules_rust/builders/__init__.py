@@ -17,12 +17,15 @@ import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache import Cache
 from ..errors import UsageError
 from ..settings import Settings
 from .base import Artifact, Builder, BuildRequest, BuildResult
+
+if TYPE_CHECKING:
+    from ..workspaces import Workspace
 
 #: name -> (module, class). Modules are imported on first use, so a missing one only hurts its users.
 BUILDERS: dict[str, tuple[str, str]] = {
@@ -71,11 +74,16 @@ def options_from_settings(settings: Settings, builder: str, **extra: Any) -> dic
     return {**decided, **extra}
 
 
-def preflight(root: Path) -> None:
-    """Run the static preflight on ``root``; error findings stop the build before it starts."""
-    from ..preflight import preflight_workspace, require_clean
+def preflight(workspace: Workspace) -> None:
+    """Run the static preflight on ``workspace``; error findings stop the build before it starts.
 
-    require_clean(preflight_workspace(root), "the build was not started")
+    The error names the directory the workspace was copied from too, when that is a user's own.
+    """
+    from ..preflight import preflight_workspace, require_clean
+    from ..workspaces import user_source
+
+    report = preflight_workspace(workspace.root)
+    require_clean(report, "the build was not started", source=user_source(workspace))
 
 
 def request_key(request: BuildRequest, builder: str) -> str:
@@ -139,7 +147,7 @@ def build(
         return _copy_into(hit, out_dir)
     root = request.workspace.root
     if str(root) not in _preflighted:
-        preflight(root)
+        preflight(request.workspace)
         _preflighted.add(str(root))
     result = get_builder(builder, cache, **options).build(request, Path(out_dir))
     with _lock:

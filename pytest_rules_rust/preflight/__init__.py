@@ -139,21 +139,32 @@ class _HasRoot(Protocol):
     def root(self) -> Path: ...
 
 
-def require_clean(report: PreflightReport, consequence: str = "") -> PreflightReport:
+def require_clean(
+    report: PreflightReport, consequence: str = "", *, source: Path | None = None
+) -> PreflightReport:
     """``report`` itself when it has no error findings; else ``PreflightError`` listing them.
 
-    ``consequence`` follows the count in the message (e.g. "the build was not started").
+    ``consequence`` follows the count in the message (e.g. "the build was not started"). ``source``
+    is the directory the checked workspace was copied from, when a user owns it: the one to edit.
+    The error's one-line ``reason`` (a matrix cell) is the count and the first finding, without paths.
     """
-    if report.errors:
-        listing = "\n".join(f"  {finding}" for finding in report.errors)
-        then = f"; {consequence}" if consequence else ""
-        raise PreflightError(
-            f"preflight found {len(report.errors)} error(s) in {report.root}{then}:\n{listing}",
-            hint="fix the findings (each names file and line), or run "
-            f"`pytest-rules-rust preflight {report.root}` for the full report",
-            paths={"workspace": Path(report.root)},
-        )
-    return report
+    if not report.errors:
+        return report
+    errors = report.errors
+    listing = "\n".join(f"  {finding}" for finding in errors)
+    then = f"; {consequence}" if consequence else ""
+    origin = f" (a copy of {source}: edit the files there)" if source is not None else ""
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    paths = {"workspace": Path(report.root)} | ({"source": source} if source is not None else {})
+    raise PreflightError(
+        f"preflight found {len(errors)} error(s) in {report.root}{origin}{then}:\n{listing}",
+        hint="fix the findings (each names file and line), or run "
+        f"`pytest-rules-rust preflight {source or report.root}` for the full report",
+        paths=paths,
+        reason=f"preflight: {len(errors)} error(s){then}: {first.file}:{first.line} {first.code} "
+        f"{first.message}{more}",
+    )
 
 
 def make_report(

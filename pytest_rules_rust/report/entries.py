@@ -147,7 +147,7 @@ def entry_from_error(
         request,
         builder,
         status="skipped" if skipped else "failed",
-        reason=one_line_reason(error.message) or type(error).__name__,
+        reason=error.reason or one_line_reason(error.message) or type(error).__name__,
         log=None if log is None else str(log),
     )
 
