@@ -39,7 +39,15 @@ from .profile_promises import Promises, promises
 from .progress import Progress
 from .report import MatrixEntry, MatrixReport
 from .settings import Settings
-from .workspaces import MANIFEST, Workspace, find_template, list_templates, manifest_table, materialise
+from .workspaces import (
+    Source,
+    Workspace,
+    is_workspace,
+    list_templates,
+    manifest_table,
+    materialise,
+    resolve_source,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class MainJob:
     ``settings`` (the same :class:`Settings` the plugin and the other commands use)."""
 
     out_dir: Path
-    templates: tuple[str, ...] = ()  # empty: every template
+    templates: tuple[str, ...] = ()  # template names or workspace directories; empty: every template
     platforms: tuple[Platform, ...] = ALL_PLATFORMS
     profile: str = "debug"
     settings: Settings = field(default_factory=Settings)
@@ -162,14 +170,16 @@ def run_main_job(job: MainJob, progress: Progress = print) -> MatrixReport:
     cache = Cache(settings.cache_dir)
     matrix = MatrixReport()
     dirs = settings.template_dirs
-    templates = [find_template(name, dirs) for name in job.templates] or list_templates(dirs)
-    for template in templates:
-        dest = job.out_dir / "workspaces" / template.name
-        if (dest / MANIFEST).is_file():  # this job's copy from an earlier run: made again from the template
+    sources = [resolve_source(name, dirs) for name in job.templates]
+    for source in sources or [Source(t.root, t) for t in list_templates(dirs)]:
+        if source.notice:
+            progress(f"[matrix] note: {source.notice}")
+        dest = job.out_dir / "workspaces" / source.name
+        if dest.is_dir() and is_workspace(dest):  # this job's copy from an earlier run: made again
             shutil.rmtree(dest)
-        ws = materialise(template.name, dest, extra_dirs=dirs, session_params=settings.params)
+        ws = materialise(source, dest, session_params=settings.params)
         musl_results: dict[Platform, BuildResult] = {}
-        for platform, libc in cells(template.cargo_libcs, job.platforms):
+        for platform, libc in cells(source.cargo_libcs, job.platforms):
             progress(f"[matrix] {ws.name}: building for {platform} ({libc}) with {job.builder}")
             entry, result = build_cell(ws, platform, libc, job, cache)
             progress(f"[matrix] {ws.name} {platform} {libc}: {entry.status} {entry.reason}".rstrip())

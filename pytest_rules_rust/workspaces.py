@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -457,40 +458,97 @@ def render_tree(root: Path, template: Template, values: Mapping[str, Value]) -> 
     check_syntax(root)
 
 
+#: files that make a directory a workspace a bare NAME may name (besides a template's manifest)
+_WORKSPACE_MARKS = (MANIFEST, "MODULE.bazel", "Cargo.toml", "WORKSPACE", "WORKSPACE.bazel")
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a NAME names: a template, or a user's own workspace directory (``template`` None).
+
+    ``notice`` is set when a bare NAME named both a template and a directory: which one was taken and
+    how to name the other.
+    """
+
+    path: Path
+    template: Template | None
+    notice: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.template.name if self.template is not None else self.path.name
+
+    @property
+    def cargo_libcs(self) -> tuple[str, ...]:
+        return self.template.cargo_libcs if self.template is not None else ("gnu",)
+
+
+def is_workspace(directory: Path) -> bool:
+    """Whether ``directory`` holds a template manifest, a Bazel module or a Cargo workspace."""
+    return directory.is_dir() and any((directory / mark).is_file() for mark in _WORKSPACE_MARKS)
+
+
+def resolve_source(name_or_path: str | Path, extra_dirs: Sequence[Path | str] = ()) -> Source:
+    """The template or workspace directory ``name_or_path`` names.
+
+    A ``Path``, or a string with a path separator or a leading ``.``, is a directory: a template
+    directory when it has a manifest, else a workspace used as it is. A bare name is a template's
+    name; when no template has it, an existing workspace directory of that name (relative to the
+    current directory) is used. When both exist the template wins and ``notice`` says so (pass
+    ``./NAME`` for the directory).
+    """
+    text = str(name_or_path)
+    is_path = isinstance(name_or_path, Path) or os.sep in text or text.startswith(".")
+    directory = Path(name_or_path)
+    if not is_path:
+        found = is_workspace(directory)
+        templates = {t.name: t for t in list_templates(extra_dirs)}
+        if text in templates:
+            template = templates[text]
+            notice = (
+                f"{text!r} names the template {template.root} and the directory ./{text}: using the "
+                f"template (pass ./{text} to use the directory)"
+                if found
+                else ""
+            )
+            return Source(template.root, template, notice)
+        if not found:
+            find_template(text, extra_dirs)  # raises: unknown, with the known names and a suggestion
+    if not directory.is_dir():
+        raise WorkspaceError(
+            f"workspace directory {directory} does not exist", hint="give a template name or a directory"
+        )
+    manifest = (directory / MANIFEST).is_file()
+    return Source(directory.resolve(), load_template(directory) if manifest else None)
+
+
 def materialise(
-    name_or_path: str | Path,
+    name_or_path: str | Path | Source,
     dest: Path,
     params: Mapping[str, object] | None = None,
     extra_dirs: Sequence[Path | str] = (),
     *,
     session_params: Mapping[str, object] | None = None,
 ) -> Workspace:
-    """Copy a template (by name, or a template directory) to ``dest`` and apply ``params``.
+    """Copy a template or workspace (:func:`resolve_source` says which NAME names) to ``dest`` and
+    apply ``params``.
 
-    A path to a directory without a manifest is a user's own workspace: it is copied as it is
-    and takes no parameters. ``session_params`` (from ``--rr-set``/ini) apply to templates that
-    take them and are ignored elsewhere; ``params`` must all be parameters of the template.
+    A directory without a manifest is a user's own workspace: it is copied as it is and takes no
+    parameters. ``session_params`` (from ``--rr-set``/ini) apply to templates that take them and
+    are ignored elsewhere; ``params`` must all be parameters of the template.
     """
     dest = Path(dest)
-    source = Path(name_or_path)
-    is_path = (
-        isinstance(name_or_path, Path) or os.sep in str(name_or_path) or str(name_or_path).startswith(".")
-    )
-    if is_path and source.is_dir() and not (source / MANIFEST).is_file():
+    source = name_or_path if isinstance(name_or_path, Source) else resolve_source(name_or_path, extra_dirs)
+    template = source.template
+    if template is None:
         if params:
             raise WorkspaceError(
-                f"workspace {source} has no {MANIFEST}, so it takes no parameters (got {', '.join(params)})",
+                f"workspace {source.path} has no {MANIFEST}, so it takes no parameters "
+                f"(got {', '.join(params)})",
                 hint=f"add a {MANIFEST} with a parameters list, or drop the parameters",
             )
-        _copy_tree(source, dest)
-        return Workspace(
-            name=source.resolve().name, root=dest.resolve(), params={}, template=source.resolve()
-        )
-    if is_path and not source.is_dir():
-        raise WorkspaceError(
-            f"workspace directory {source} does not exist", hint="give a template name or a directory"
-        )
-    template = load_template(source) if is_path else find_template(str(name_or_path), extra_dirs)
+        _copy_tree(source.path, dest)
+        return Workspace(name=source.name, root=dest.resolve(), params={}, template=source.path)
     values = resolve_params(template, call=params, session=session_params)
     _copy_tree(template.root, dest)
     render_tree(dest, template, values)
@@ -534,4 +592,7 @@ class WorkspaceFactory:
     def __call__(self, name_or_path: str | Path, /, **params: object) -> Workspace:
         label = Path(name_or_path).name or "workspace"
         dest = self._mktemp(re.sub(r"[^A-Za-z0-9_.-]", "_", label)) / label
-        return materialise(name_or_path, dest, params, self.template_dirs, session_params=self.session_params)
+        source = resolve_source(name_or_path, self.template_dirs)
+        if source.notice:
+            warnings.warn(source.notice, UserWarning, stacklevel=2)
+        return materialise(source, dest, params, session_params=self.session_params)

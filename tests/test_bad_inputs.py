@@ -413,10 +413,13 @@ def test_build_with_unwritable_cache_dir(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("a regular file, so nothing can be created under it (even as root)\n")
     cache = blocker / "cache"
-    proc = run_cli(
-        "build", "cross", "--platform", "linux/amd64", "--out", tmp_path / "out", "--cache-dir", cache
-    )
-    assert_clear_error(proc, code=1, names=[cache, "not usable", "--rr-cache-dir"])
+    for where in (cache, Path("/proc/nope")):  # under a file; where nothing can be created
+        proc = run_cli(
+            "build", "cross", "--platform", "linux/amd64", "--out", tmp_path / "out", "--cache-dir", where
+        )
+        err = assert_clear_error(proc, code=2, names=[f"--cache-dir: {where} cannot be created or written"])
+        assert "hint: pass --cache-dir a directory" in err
+        assert not (tmp_path / "out").exists(), "checked before any work"
 
 
 def test_bazel_builder_without_bazel(tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def test_a_preflight_error_in_a_user_workspace_names_its_source_and_first_findin
     assert error.paths == {"workspace": ws.root, "source": mine}
     assert f"pytest-rules-rust preflight {mine}" in error.hint
     reason = entry_from_error(request, "cargo", error, skipped=False).reason
-    assert reason.startswith("preflight: 1 error(s); the build was not started: MODULE.bazel:"), reason
+    assert reason.startswith("preflight found 1 error(s): MODULE.bazel:"), reason
     assert str(tmp_path) not in reason
 
 

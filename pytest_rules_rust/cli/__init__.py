@@ -83,6 +83,16 @@ def existing_path(text: str) -> Path:
     return path
 
 
+def name_argument(parser: argparse.ArgumentParser) -> None:
+    """The NAME argument of ``materialise`` and ``build``, resolved by ``workspaces.resolve_source``."""
+    parser.add_argument(
+        "name",
+        metavar="NAME",
+        help="template name (see `list`) or a workspace directory (a bare name is a template's when "
+        "one has it; ./NAME is always the directory)",
+    )
+
+
 def program_name(argv0: str | None = None) -> str:
     """How the user started us: ``pytest-rules-rust`` for the console script, else ``python -m ...``."""
     name = Path(argv0 if argv0 is not None else sys.argv[0]).name

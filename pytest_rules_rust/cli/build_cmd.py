@@ -1,7 +1,10 @@
 """``build NAME --platform linux/amd64|linux/arm64 ...``: materialise a workspace and build it in a container.
 
 ``--json`` prints exactly ``{"artifacts": [{"path", "kind", "target"}], "log", "duration_s"}`` with
-absolute paths under ``--out``. NAME is a template name or a path to a workspace directory.
+absolute paths under ``--out``. NAME is a template name (see `list`) or a workspace directory: a
+path (``./ws``, ``../x/ws``), or a bare name when no template has it (``ws`` for ``./ws``). When a
+template and a directory share the name, the template is built and a note says so: pass ``./NAME``
+for the directory.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from ..builders import BUILDERS, build, options_from_settings
 from ..builders.base import BuildRequest
 from ..cache import Cache
 from ..platforms import AMD64, Platform
-from . import AddArguments, Handler, settings_from_flags
+from . import AddArguments, Handler, name_argument, settings_from_flags
 
 
 def arguments(parser: argparse.ArgumentParser) -> Handler:
     """``build``'s arguments (described by this module's docstring); returns its handler."""
     parser.description = __doc__
-    parser.add_argument("name", metavar="NAME", help="workspace template name, or a path to a workspace")
+    name_argument(parser)
     parser.add_argument("--platform", required=True, help="target platform: linux/amd64 or linux/arm64")
     parser.add_argument("--libc", choices=("gnu", "musl"), default="gnu", help="C library (default: gnu)")
     parser.add_argument("--builder", choices=sorted(BUILDERS), default="cargo", help="default: cargo")
@@ -65,7 +68,7 @@ def _default_out(name: str, platform: Platform, libc: str, profile: str) -> Path
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..workspaces import materialise
+    from ..workspaces import materialise, resolve_source
 
     platform = Platform.parse(args.platform)
     host = Platform.parse(args.host)
@@ -78,12 +81,15 @@ def run(args: argparse.Namespace) -> int:
             "bazel_binary": ("--bazel-binary", args.bazel_binary and str(args.bazel_binary)),
         }
     )
+    source = resolve_source(args.name)
+    if source.notice and not args.json:
+        print(f"note: {source.notice}", file=sys.stderr)
     out = (args.out or _default_out(args.name, platform, args.libc, args.profile)).resolve()
     workspace_dir = out / "workspace"
     if workspace_dir.exists():
         shutil.rmtree(workspace_dir)
     out.mkdir(parents=True, exist_ok=True)
-    workspace = materialise(args.name, workspace_dir, settings.params)
+    workspace = materialise(source, workspace_dir, settings.params)
     request = BuildRequest(
         workspace=workspace,
         target=platform,

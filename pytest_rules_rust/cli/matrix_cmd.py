@@ -16,7 +16,13 @@ def arguments(p: argparse.ArgumentParser) -> Handler:
         "Exit 0 when no cell failed, 1 otherwise."
     )
     p.add_argument("--out", type=Path, default=Path("out"), help="output directory (default: ./out)")
-    p.add_argument("--workspace", action="append", default=[], metavar="NAME", help="only these (repeatable)")
+    p.add_argument(
+        "--workspace",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only these (repeatable): template names, or workspace directories as `build` takes them",
+    )
     p.add_argument(
         "--platform",
         action="append",

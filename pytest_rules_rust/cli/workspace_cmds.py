@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ..errors import UsageError
 from ..workspace_params import render_plain
-from ..workspaces import list_templates, materialise
-from . import AddArguments, Handler
+from ..workspaces import list_templates, materialise, resolve_source
+from . import AddArguments, Handler, name_argument
 
 
 def list_arguments(listing: argparse.ArgumentParser) -> Handler:
@@ -27,7 +28,7 @@ def list_arguments(listing: argparse.ArgumentParser) -> Handler:
 
 def materialise_arguments(mat: argparse.ArgumentParser) -> Handler:
     """``materialise``'s arguments; returns its handler."""
-    mat.add_argument("name", metavar="NAME", help="template name (see `list`) or a workspace directory")
+    name_argument(mat)
     mat.add_argument("dest", metavar="DEST", type=Path, help="new or empty destination directory")
     mat.add_argument(
         "--set",
@@ -80,7 +81,10 @@ def parse_sets(items: list[str]) -> dict[str, str]:
 
 
 def run_materialise(args: argparse.Namespace) -> int:
-    workspace = materialise(args.name, args.dest, parse_sets(args.assignments), args.template_dirs)
+    source = resolve_source(args.name, args.template_dirs)
+    if source.notice:
+        print(f"note: {source.notice}", file=sys.stderr)
+    workspace = materialise(source, args.dest, parse_sets(args.assignments))
     print(workspace.root)
     return 0
 

@@ -162,7 +162,7 @@ def require_clean(
         hint="fix the findings (each names file and line), or run "
         f"`pytest-rules-rust preflight {source or report.root}` for the full report",
         paths=paths,
-        reason=f"preflight: {len(errors)} error(s){then}: {first.file}:{first.line} {first.code} "
+        reason=f"preflight found {len(errors)} error(s): {first.file}:{first.line} {first.code} "
         f"{first.message}{more}",
     )
 
