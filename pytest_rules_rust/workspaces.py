@@ -25,6 +25,16 @@ from typing import Any
 import starlark
 
 from .errors import WorkspaceError, shown
+from .template_markers import (
+    ANCHOR,
+    BLOCK,
+    HARNESS_PARAMS,
+    SKIP_DIRS,
+    agreed_default,
+    is_starlark,
+    literal_span,
+    scan,
+)
 from .version_ranges import VersionRange
 from .workspace_params import (
     CATALOGUE,
@@ -37,17 +47,11 @@ from .workspace_params import (
     toml_literal,
 )
 
+__all__ = ["MANIFEST", "Source", "Template", "Workspace", "is_starlark", "materialise", "resolve_source"]
+
 MANIFEST = "rules_rust_template.toml"
 TEMPLATES_ENV = "PYTEST_RULES_RUST_TEMPLATES"
 _PACKAGE = Path(__file__).resolve().parent
-_ANCHOR = re.compile(r"#\s*rr:param\s+(\w+)\s*$")
-_BLOCK = re.compile(r"^\s*#\s*rr:(begin|end)\s+(\w+)(\s*(?:>=|<=|==|!=|>|<)\s*[\d.]+)?\s*$")
-_LITERAL = re.compile(r"""^(\s*)("(?:[^"\\]|\\.)*"|\[[^\]]*\]|True|False|true|false|-?\d+)(\s*[,)]*\s*)$""")
-_LIST_OPEN = re.compile(r"=\s*\[\s*$")
-_LIST_ITEM = re.compile(r"""^\s*"(?:[^"\\]|\\.)*",?\s*$""")
-_LIST_CLOSE = re.compile(r"^\s*\]([,)\s]*)$")
-_STARLARK_NAMES = ("MODULE.bazel", "BUILD", "BUILD.bazel", "WORKSPACE", "WORKSPACE.bazel", "WORKSPACE.bzlmod")
-_SKIP_DIRS = {".git", "target", "node_modules", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -83,10 +87,6 @@ class Template:
     cargo_libcs: tuple[str, ...] = ("gnu",)
     cargo_features: tuple[str, ...] = ()
     bazel_targets: tuple[str, ...] = ()
-
-
-def is_starlark(path: Path) -> bool:
-    return path.name in _STARLARK_NAMES or path.suffix in (".bzl", ".star")
 
 
 def manifest_table(root: Path, *keys: str) -> dict[str, Any]:
@@ -144,7 +144,8 @@ def load_template(root: Path) -> Template:
     for name in params:
         lookup(name, where=where)
     defaults: dict[str, Value] = {name: CATALOGUE[name].default for name in params}
-    for name, value in _table(data, "defaults", manifest).items():
+    declared = _table(data, "defaults", manifest)
+    for name, value in declared.items():
         lookup(name, params, where=where)
         defaults[name] = coerce(name, value)
     labels: dict[str, dict[str, str]] = {}
@@ -162,6 +163,17 @@ def load_template(root: Path) -> Template:
     files = {str(k): str(v) for k, v in _table(data, "files", manifest).items()}
     for name in files.values():
         lookup(name, params, where=where)
+    markers = scan(root, params, labels)
+    for name in params:
+        written = {**markers.values.get(name, {}), **_whole_file_values(root, files, name)}
+        if name not in declared and written:  # the template's own files say what its default is
+            defaults[name] = agreed_default(name, written, manifest)
+        if name not in markers.named and name not in files.values() and name not in HARNESS_PARAMS:
+            raise WorkspaceError(
+                f"{manifest}: parameter {name} is declared but no file marks it with `# rr:param {name}`",
+                hint=f'mark the literal it sets (e.g. edition = "2021"  # rr:param {name}), name it '
+                "in [files], or drop it from parameters",
+            )
     supports: dict[str, VersionRange] = {}
     for name, text in _table(data, "supports", manifest).items():
         lookup(name, params, where=where)
@@ -170,8 +182,10 @@ def load_template(root: Path) -> Template:
         except ValueError as exc:
             raise WorkspaceError(f"{manifest}: [supports] {name}: {exc}") from exc
         if isinstance(defaults[name], str) and not supports[name].contains(str(defaults[name])):
+            origin = "[defaults]" if name in declared else "the value its files mark, else the catalogue's"
             raise WorkspaceError(
-                f"{manifest}: the default {name} {defaults[name]} is outside [supports] {text}"
+                f"{manifest}: the default {name} {defaults[name]} ({origin}) is outside [supports] {text}",
+                hint=f'add [defaults] {name} = "..." with a version in {text} to {manifest}',
             )
     cargo = _table(data, "cargo", manifest)
     bazel = _table(data, "bazel", manifest)
@@ -190,6 +204,23 @@ def load_template(root: Path) -> Template:
         cargo_features=_strings(cargo.get("features", []), "[cargo] features", manifest),
         bazel_targets=_strings(bazel.get("targets", []), "[bazel] targets", manifest),
     )
+
+
+def _whole_file_values(root: Path, files: Mapping[str, str], name: str) -> dict[str, Value]:
+    """The values of ``name`` that whole files ([files], e.g. ``.bazelversion``) hold as written."""
+    found: dict[str, Value] = {}
+    for rel, param in files.items():
+        path = root / rel
+        if param == name and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace").strip()
+            if text:
+                try:
+                    found[rel] = coerce(name, text)
+                except WorkspaceError as exc:
+                    raise WorkspaceError(
+                        f"{path}: not a valid {name}: {exc.message}", hint=exc.hint
+                    ) from None
+    return found
 
 
 def list_templates(extra_dirs: Sequence[Path | str] = ()) -> list[Template]:
@@ -273,7 +304,7 @@ def _copy_tree(source: Path, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
 
     def ignore(directory: str, names: list[str]) -> set[str]:
-        return {n for n in names if n in _SKIP_DIRS or n.startswith("bazel-")}
+        return {n for n in names if n in SKIP_DIRS or n.startswith("bazel-")}
 
     shutil.copytree(source, dest, symlinks=True, ignore=ignore, dirs_exist_ok=True)
 
@@ -301,7 +332,7 @@ def _blocks(lines: list[str], values: Mapping[str, Value], rel: str) -> list[str
     body: list[str] = []
     open_block: tuple[str, int] | None = None
     for number, line in enumerate(lines, 1):
-        marker = _BLOCK.match(line)
+        marker = BLOCK.match(line)
         if not marker:
             (body if open_block else out).append(line)
             continue
@@ -361,28 +392,6 @@ def _starlark_block(value: object, indent: str) -> str:
     return starlark_literal(value)
 
 
-def _literal_span(out: list[str], code: str, rel: str, number: int, name: str) -> tuple[str, str, bool]:
-    """Split an anchored line into the text before and after its literal, and whether that literal is
-    a string; a multi-line list (``= [`` … ``],``) is taken off ``out``, the lines already emitted."""
-    eq = code.rfind("=")
-    found = _LITERAL.match(code[eq + 1 :]) if eq >= 0 else None
-    if found:
-        return code[: eq + 1] + found.group(1), found.group(3), found.group(2).startswith('"')
-    closing = _LIST_CLOSE.match(code)
-    if closing:
-        start = len(out) - 1
-        while start >= 0 and _LIST_ITEM.match(out[start]):
-            start -= 1
-        if start >= 0 and _LIST_OPEN.search(out[start]):
-            head = out[start].rstrip()[:-1]
-            del out[start:]
-            return head, closing.group(1), False
-    raise WorkspaceError(
-        f"{rel}:{number}: rr:param {name}: no literal after the last '=' on the line",
-        hint='write e.g. version = "1.0"  # rr:param NAME',
-    )
-
-
 def render_text(text: str, rel: str, template: Template, values: Mapping[str, Value]) -> str:
     """Apply boolean blocks and anchored literals to one file's text."""
     if "rr:" not in text:
@@ -391,7 +400,7 @@ def render_text(text: str, rel: str, template: Template, values: Mapping[str, Va
     toml = rel.endswith(".toml")
     out: list[str] = []
     for number, line in enumerate(lines, 1):
-        anchor = _ANCHOR.search(line)
+        anchor = ANCHOR.search(line)
         if not anchor:
             out.append(line)
             continue
@@ -400,9 +409,10 @@ def render_text(text: str, rel: str, template: Template, values: Mapping[str, Va
             raise WorkspaceError(f"{rel}:{number}: rr:param {name} is not a parameter of this template")
         if not (toml or is_starlark(Path(rel))):
             raise WorkspaceError(f"{rel}:{number}: rr:param is only supported in Starlark and TOML files")
-        head, tail, is_string = _literal_span(out, line[: anchor.start()], rel, number, name)
+        span = literal_span(out, line[: anchor.start()], rel, number, name)
+        head, tail = span.head, span.tail
         value = _render_value(template, name, values[name])
-        if is_string and isinstance(value, list):  # e.g. Cargo's rust-version from rust_versions
+        if span.literal.startswith('"') and isinstance(value, list):  # Cargo's rust-version: rust_versions[0]
             value = value[0]
         indent = head[: len(head) - len(head.lstrip())]
         rendered = toml_literal(value) if toml else _starlark_block(value, indent)
@@ -413,7 +423,7 @@ def render_text(text: str, rel: str, template: Template, values: Mapping[str, Va
 def check_syntax(root: Path) -> None:
     """Parse every Starlark file with starlark-rust and every TOML file; name file and line on error."""
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or any(part in _SKIP_DIRS for part in path.relative_to(root).parts):
+        if not path.is_file() or any(part in SKIP_DIRS for part in path.relative_to(root).parts):
             continue
         rel = path.relative_to(root).as_posix()
         if is_starlark(path):

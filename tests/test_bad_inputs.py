@@ -192,6 +192,10 @@ def _oci_template(tmp_path: Path) -> Path:
         manifest.read_text().replace('"rust_edition"]', '"rust_edition", "platforms", "registry"]', 1)
     )
     assert "registry" in manifest.read_text()
+    (root / "oci.bzl").write_text(
+        'PLATFORMS = ["linux/amd64", "linux/arm64"]  # rr:param platforms\n'
+        'REGISTRY = "localhost:5000/musl"  # rr:param registry\n'
+    )
     return root
 
 
