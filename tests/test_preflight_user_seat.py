@@ -238,6 +238,10 @@ def test_a_path_inside_a_workspace_checks_the_workspace(tmp_path: Path) -> None:
         report = preflight(inside, use_buildifier=False)
         assert found(report) == expected, (inside, report.format())
     assert workspace_of(ws / "lib" / "defs.bzl") == (ws, "MODULE.bazel")
+    for cargo in ("Cargo.toml", "lib/Cargo.toml", "Cargo.lock"):  # a Cargo file is not a document
+        (ws / cargo).write_text("")
+        assert workspace_of(ws / cargo) == (ws, "MODULE.bazel")
+        assert found(preflight(ws / cargo, use_buildifier=False)) == expected
     # a directory of BUILD files in no workspace is checked as it is
     loose = tmp_path / "loose"
     (loose / "BUILD").parent.mkdir()

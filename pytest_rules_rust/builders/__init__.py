@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cache import Cache
-from ..errors import UsageError
+from ..errors import BuildError, UsageError
 from ..settings import Settings
 from .base import Artifact, Builder, BuildRequest, BuildResult
 
@@ -149,7 +149,15 @@ def build(
     if str(root) not in _preflighted:
         preflight(request.workspace)
         _preflighted.add(str(root))
-    result = get_builder(builder, cache, **options).build(request, Path(out_dir))
+    try:
+        result = get_builder(builder, cache, **options).build(request, Path(out_dir))
+    except BuildError as exc:  # the kept copy is named by the builder; the user's source is named here
+        from ..workspaces import user_source
+
+        source = user_source(request.workspace)
+        if source is not None:
+            exc.paths.setdefault("source", source)
+        raise
     with _lock:
         _results[key] = result
     return result

@@ -1,7 +1,8 @@
 """``preflight PATH [--json]``: static checks of a workspace directory or a Markdown file.
 
-PATH may also be a directory inside a workspace or one of its Bazel files (MODULE.bazel, BUILD,
-a .bzl): like Bazel, preflight walks up to the workspace root and checks the whole workspace.
+PATH may also be a directory inside a workspace or one of its Bazel or Cargo files (MODULE.bazel,
+BUILD, a .bzl, Cargo.toml, Cargo.lock): like Bazel, preflight walks up to the workspace root and
+checks the whole workspace.
 
 Exit 0 without error findings, 1 with error findings, 2 on usage errors (bad PATH) and when
 preflight itself cannot run (a bug: the message says so; no traceback).
@@ -23,7 +24,7 @@ def arguments(parser: argparse.ArgumentParser) -> Handler:
     parser.add_argument(
         "path",
         metavar="PATH",
-        help="workspace (or a directory or Bazel file in one), or a Markdown/text file",
+        help="workspace (or a directory, Bazel or Cargo file in one), or a Markdown/text file",
     )
     parser.add_argument("--json", action="store_true", help='print {"findings": [...]} as JSON')
     parser.add_argument("--no-buildifier", action="store_true", help="skip the buildifier second opinion")

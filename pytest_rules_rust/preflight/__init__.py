@@ -209,6 +209,10 @@ _BAZEL_FILES = frozenset(
         "MODULE.bazel.lock",
         ".bazelrc",
         ".bazelversion",
+        # a workspace's Cargo files name it as well as its Bazel files do (never a document to scan)
+        "Cargo.toml",
+        "Cargo.lock",
+        "rules_rust_template.toml",
     }
 )
 
@@ -216,10 +220,10 @@ _BAZEL_FILES = frozenset(
 def workspace_of(path: Path) -> tuple[Path, str]:
     """The directory preflight checks for ``path`` and the boundary file that makes it the root.
 
-    Like Bazel, a Bazel file (MODULE.bazel, BUILD, a .bzl, ...) or a directory inside a workspace
-    means the workspace: the nearest directory at or above it with MODULE.bazel, REPO.bazel or
-    WORKSPACE(.bazel). Anything else is returned as it is, with ``""`` (a document, or a
-    directory of BUILD files in no workspace).
+    Like Bazel, a Bazel file (MODULE.bazel, BUILD, a .bzl, ...), a Cargo.toml or Cargo.lock, or a
+    directory inside a workspace means the workspace: the nearest directory at or above it with
+    MODULE.bazel, REPO.bazel or WORKSPACE(.bazel). Anything else is returned as it is, with ``""``
+    (a document, or a directory of BUILD files in no workspace).
     """
     bazel_file = _is_file(path) and (path.name in _BAZEL_FILES or path.suffix == ".bzl")
     if not bazel_file and not _is_dir(path):
@@ -252,8 +256,8 @@ def preflight(
     """A workspace (anything with a ``.root``, such as a materialised ``Workspace``), a workspace
     directory, or a Markdown (any text) file, whichever ``target`` is.
 
-    A directory inside a workspace, or a Bazel file (MODULE.bazel, BUILD, a .bzl), checks the
-    whole workspace it belongs to (see :func:`workspace_of`).
+    A directory inside a workspace, or a Bazel or Cargo file (MODULE.bazel, BUILD, a .bzl,
+    Cargo.toml), checks the whole workspace it belongs to (see :func:`workspace_of`).
     """
     # A Path has a ``root`` attribute too (its anchor): paths first.
     path = Path(target) if isinstance(target, str | os.PathLike) else Path(target.root)
