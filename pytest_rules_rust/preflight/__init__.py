@@ -146,7 +146,8 @@ def require_clean(
 
     ``consequence`` follows the count in the message (e.g. "the build was not started"). ``source``
     is the directory the checked workspace was copied from, when a user owns it: the one to edit.
-    The error's one-line ``reason`` (a matrix cell) is the count and the first finding, without paths.
+    The error's one-line ``reason`` (a matrix cell) is the count and the first finding with its
+    hint, without paths.
     """
     if not report.errors:
         return report
@@ -156,6 +157,7 @@ def require_clean(
     origin = f" (a copy of {source}: edit the files there)" if source is not None else ""
     first = errors[0]
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    more += f"; hint: {first.hint}" if first.hint else ""  # past a table's width: JSON shows it
     paths = {"workspace": Path(report.root)} | ({"source": source} if source is not None else {})
     raise PreflightError(
         f"preflight found {len(errors)} error(s) in {report.root}{origin}{then}:\n{listing}",
