@@ -57,10 +57,14 @@ def test_full_trace_still_shows_the_plugin_frames(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["*pytest_rules_rust/workspaces.py:*: WorkspaceError"])
 
 
-def test_a_harness_error_in_a_fixture_is_short_too(pytester: pytest.Pytester) -> None:
+def test_a_harness_error_in_a_fixture_is_short_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (pytester.path / "not_a_dir").write_text("a file where the cache should go\n")
     pytester.makepyfile("def test_cache(rules_rust_cache): pass")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--rr-cache-dir", "not_a_dir")
+    # the environment's cache directory is the fixture's to check (--rr-cache-dir is checked at start)
+    monkeypatch.setenv("PYTEST_RULES_RUST_CACHE", str(pytester.path / "not_a_dir"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     text = "\n".join(_failures(result))
     assert not PLUGIN_SOURCE.search(text), text
