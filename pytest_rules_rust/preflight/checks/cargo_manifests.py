@@ -151,11 +151,11 @@ def _rel(ctx: Ctx, path: Path) -> str:
 
 
 def _label_of(ctx: Ctx, path: Path) -> str:
-    """The label of a workspace file: its nearest enclosing Bazel package (a BUILD file) and the rest."""
+    """The label of a workspace file: its nearest enclosing Bazel package and the rest."""
     rel = _rel(ctx, path)
     parts = rel.split("/")
     for cut in range(len(parts) - 1, 0, -1):
         package = "/".join(parts[:cut])
-        if any((ctx.cargo.root / package / name).is_file() for name in ("BUILD.bazel", "BUILD")):
+        if package in ctx.packages:
             return f"//{package}:{'/'.join(parts[cut:])}"
     return f"//:{rel}"
